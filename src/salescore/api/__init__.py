@@ -1,0 +1,1 @@
+"""HTTP: the FastAPI app, routers, schemas, auth and error mapping."""

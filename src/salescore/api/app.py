@@ -1,0 +1,85 @@
+"""The FastAPI application."""
+
+import hashlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import timedelta
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+
+from salescore import __version__
+from salescore.api import health
+from salescore.api.cursors import CursorCodec
+from salescore.api.errors import PROBLEM, install_error_handlers
+from salescore.api.middleware import Idempotency, RequestContext
+from salescore.api.state import AppState
+from salescore.api.tokens import TokenSettings
+from salescore.api.v1 import api_keys, auth, events, org_units, users
+from salescore.repositories.database import make_engine, make_sessions
+from salescore.settings import Settings
+
+DESCRIPTION = """The sales-opportunity core of a CRM.
+
+Errors are RFC 9457 `application/problem+json`. Lists take `limit` and `cursor` (keyset,
+stable while rows are inserted) and filters as `field=`, `field[gte]=`, `field[lte]=`,
+`field[ne]=`. Every POST takes an `Idempotency-Key`. Writes take `If-Match` with the ETag
+read before."""
+
+
+def create_app(settings: Settings, database_url: str) -> FastAPI:
+    engine = make_engine(database_url, pool_size=settings.db_pool_size)
+    secret = settings.signing_secret
+    state = AppState(
+        settings=settings, engine=engine, sessions=make_sessions(engine),
+        tokens=TokenSettings(secret=secret, issuer=settings.jwt_issuer,
+                             audience=settings.jwt_audience,
+                             ttl=timedelta(seconds=settings.token_ttl_seconds)),
+        cursors=CursorCodec(hashlib.sha256(b"cursor:" + secret.encode()).digest()),
+    )
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        await engine.dispose()
+
+    app = FastAPI(title="salescore", version=__version__, description=DESCRIPTION,
+                  lifespan=lifespan)
+    app.state.salescore = state
+    install_error_handlers(app)
+    for router in [health.router, auth.router, users.router, *org_units.routers,
+                   api_keys.router, events.router]:
+        app.include_router(router)
+    app.add_middleware(Idempotency)
+    app.add_middleware(RequestContext, max_body=settings.max_body_bytes)
+    app.openapi = lambda: openapi_of(app)  # type: ignore[method-assign]
+    return app
+
+
+def openapi_of(app: FastAPI) -> dict[str, Any]:
+    """The spec, with every error documented as problem+json: each route's own, plus 422
+    and 500 everywhere, 401 and 403 wherever a credential is needed, 413 with a body."""
+    if app.openapi_schema:
+        return app.openapi_schema
+    spec = get_openapi(title=app.title, version=app.version, description=app.description,
+                       routes=app.routes)
+    problem_ref = {"$ref": "#/components/schemas/Problem"}
+    schemas = spec.setdefault("components", {}).setdefault("schemas", {})
+    for unused in ("HTTPValidationError", "ValidationError"):
+        schemas.pop(unused, None)
+    for operations in spec["paths"].values():
+        for operation in operations.values():
+            responses = operation.setdefault("responses", {})
+            common = {"422": "Unprocessable Content", "500": "Internal Server Error"}
+            if operation.get("security"):
+                common |= {"401": "Unauthorized", "403": "Forbidden"}
+            if "requestBody" in operation:
+                common["413"] = "Content Too Large"
+            for status, phrase in common.items():
+                responses.setdefault(status, {"description": phrase})
+            for status, response in responses.items():
+                if status[0] in "45":
+                    response["content"] = {PROBLEM: {"schema": problem_ref}}
+    app.openapi_schema = spec
+    return spec

@@ -1,0 +1,151 @@
+"""ASGI middleware: request ids, the body size limit, and idempotent POSTs."""
+
+import hashlib
+import secrets
+from datetime import timedelta
+from typing import Any
+
+from starlette.datastructures import Headers
+from starlette.requests import Request
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from salescore.api.deps import authenticate
+from salescore.api.errors import BodyTooLarge, problem
+from salescore.api.state import AppState
+from salescore.domain.errors import DomainError
+from salescore.repositories.unit_of_work import UnitOfWork
+from salescore.services.idempotency import Claim, claim_key, finish_key
+
+REPLAYED = "idempotent-replayed"
+_KEPT_HEADERS = {"content-type", "location", "etag"}
+MAX_KEY_LENGTH = 255
+
+
+class RequestContext:
+    """Gives each request an id (`X-Request-ID`, taken from the caller when sane) and refuses
+    bodies over `max_body` bytes, whether announced by Content-Length or streamed."""
+
+    def __init__(self, app: ASGIApp, max_body: int) -> None:
+        self.app = app
+        self.max_body = max_body
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = Headers(scope=scope)
+        given = headers.get("x-request-id", "")
+        request_id = given if 0 < len(given) <= 64 and given.isascii() else secrets.token_hex(8)
+        scope.setdefault("state", {})["request_id"] = request_id
+        length = headers.get("content-length")
+        if length is not None and length.isdigit() and int(length) > self.max_body:
+            await problem(413, "the request body is larger than the service accepts",
+                          request=Request(scope))(scope, receive, send)
+            return
+        received = 0
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            received += len(message.get("body", b""))
+            if received > self.max_body:
+                raise BodyTooLarge()
+            return message
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []),
+                                      (b"x-request-id", request_id.encode())]
+            await send(message)
+
+        await self.app(scope, limited_receive, send_with_id)
+
+
+class Idempotency:
+    """`Idempotency-Key` on a POST: the first answer is kept per organization and replayed
+    for a retry with the same body (see services/idempotency.py for the rules)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        headers = Headers(scope=scope)
+        key = headers.get("idempotency-key")
+        if scope["type"] != "http" or scope["method"] != "POST" or key is None:
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope)
+        if not 0 < len(key) <= MAX_KEY_LENGTH:
+            await problem(422, "Idempotency-Key must have 1 to 255 characters",
+                          request=request)(scope, receive, send)
+            return
+        state: AppState = scope["app"].state.salescore
+        try:
+            caller = await authenticate(state, headers.get("authorization"))
+        except DomainError:
+            await self.app(scope, receive, send)  # the route answers 401 itself
+            return
+        scope["state"]["caller"] = caller
+        try:
+            body = await _read_body(receive)
+        except BodyTooLarge:
+            await problem(413, "the request body is larger than the service accepts",
+                          request=request)(scope, receive, send)
+            return
+        digest = hashlib.sha256(
+            b"\n".join([scope["path"].encode(), scope.get("query_string", b""), body])).digest()
+        uow = UnitOfWork(state.sessions)
+        ttl = timedelta(hours=state.settings.idempotency_ttl_hours)
+        org = caller.organization_id
+        claim, replay = await claim_key(uow, organization_id=org, key=key,
+                                        request_hash=digest, ttl=ttl)
+        if claim is Claim.MISMATCH:
+            await problem(422, "this Idempotency-Key was used with another request body",
+                          request=request)(scope, receive, send)
+            return
+        if claim is Claim.IN_FLIGHT:
+            await problem(409, "a request with this Idempotency-Key is still running",
+                          request=request)(scope, receive, send)
+            return
+        if replay is not None:
+            await _send_replay(send, replay.status_code, replay.headers, replay.body)
+            return
+        captured: dict[str, Any] = {"status": 500, "headers": {}, "body": bytearray()}
+
+        async def replay_body() -> Message:
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        async def capture(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                captured["status"] = message["status"]
+                captured["headers"] = {
+                    k.decode().lower(): v.decode() for k, v in message.get("headers", [])
+                    if k.decode().lower() in _KEPT_HEADERS}
+            elif message["type"] == "http.response.body":
+                captured["body"].extend(message.get("body", b""))
+            await send(message)
+
+        try:
+            await self.app(scope, replay_body, capture)
+        finally:
+            await finish_key(uow, organization_id=org, key=key,
+                             status_code=captured["status"], headers=captured["headers"],
+                             body=bytes(captured["body"]))
+
+
+async def _read_body(receive: Receive) -> bytes:
+    chunks = []
+    while True:
+        message = await receive()
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body"):
+            return b"".join(chunks)
+
+
+async def _send_replay(send: Send, status: int, headers: dict[str, str], body: bytes) -> None:
+    raw = [(k.encode(), v.encode()) for k, v in headers.items()]
+    raw += [(REPLAYED.encode(), b"true"), (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": status, "headers": raw})
+    await send({"type": "http.response.body", "body": body})
+
+

@@ -1,0 +1,48 @@
+"""Getting in: tokens for users, and who the caller is."""
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Form
+
+from salescore.api.deps import AppStateDep, CallerDep, UnitOfWorkDep
+from salescore.api.errors import problem_responses
+from salescore.api.tokens import issue_token
+from salescore.api.v1.schemas import MeRead, TokenRead
+from salescore.services.auth import log_in
+from salescore.services.organizations import get_organization
+from salescore.services.users import get_user
+
+router = APIRouter(prefix="/v1", tags=["auth"])
+
+
+@router.post("/auth/token", response_model=TokenRead, responses=problem_responses(401))
+async def create_token(
+    state: AppStateDep, uow: UnitOfWorkDep,
+    username: Annotated[str, Form(description="The user's email.", max_length=320)],
+    password: Annotated[str, Form(max_length=200)],
+    grant_type: Annotated[str | None, Form(pattern="^password$")] = None,
+    client_id: Annotated[str | None, Form(
+        description="The organization id, when the email is in several.")] = None,
+) -> TokenRead:
+    """OAuth2 password grant: an email and password for a bearer token."""
+    organization_id = int(client_id) if client_id and client_id.isdigit() else None
+    org, user = await log_in(uow, email=username, password=password,
+                             organization_id=organization_id)
+    token = issue_token(state.tokens, organization_id=org, user_id=user, now=datetime.now(UTC))
+    return TokenRead(access_token=token, expires_in=int(state.tokens.ttl.total_seconds()))
+
+
+@router.get("/me", response_model=MeRead, responses=problem_responses(401))
+async def read_me(caller: CallerDep, uow: UnitOfWorkDep) -> MeRead:
+    """The caller: a user or an API key, with organization, role and scopes."""
+    organization = await get_organization(uow, caller=caller)
+    user = None
+    if caller.user_id is not None:
+        user = await get_user(uow, caller=caller, user_id=caller.user_id)
+    return MeRead(
+        organization_id=organization.id, organization_name=organization.name,
+        base_currency=organization.base_currency, role=caller.role,
+        scopes=sorted(caller.scopes), user_id=caller.user_id, api_key_id=caller.api_key_id,
+        name=None if user is None else user.name, email=None if user is None else user.email,
+    )

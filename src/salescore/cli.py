@@ -1,0 +1,124 @@
+"""The `salescore` command: serve, migrate, openapi, create-organization, prune."""
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from salescore.database_server import database_url, migrate
+from salescore.domain.errors import DomainError
+from salescore.settings import Settings
+
+
+def _serve(settings: Settings, args: argparse.Namespace) -> None:
+    import uvicorn
+
+    from salescore.api.app import create_app
+
+    url = database_url(settings)
+    migrate(url)
+    app = create_app(settings, url)
+    uvicorn.run(app, host=args.host or settings.host, port=args.port or settings.port,
+                log_level=settings.log_level, proxy_headers=False)
+
+
+def _migrate(settings: Settings, args: argparse.Namespace) -> None:
+    migrate(database_url(settings))
+
+
+def _openapi(settings: Settings, args: argparse.Namespace) -> None:
+    from salescore.api.app import create_app
+
+    spec = create_app(settings, "postgresql+asyncpg://unused@localhost/unused").openapi()
+    text = json.dumps(spec, indent=2, sort_keys=True) + "\n"
+    Path(args.output).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.output).write_text(text)
+
+
+def _create_organization(settings: Settings, args: argparse.Namespace) -> None:
+    from salescore.repositories.database import make_engine, make_sessions
+    from salescore.repositories.unit_of_work import UnitOfWork
+    from salescore.services.organizations import create_organization
+
+    url = database_url(settings)
+    migrate(url)
+
+    async def run() -> dict[str, object]:
+        engine = make_engine(url, pool_size=1)
+        try:
+            made = await create_organization(
+                UnitOfWork(make_sessions(engine)), name=args.name,
+                admin_email=args.admin_email, admin_password=args.admin_password,
+                currency=args.currency)
+        finally:
+            await engine.dispose()
+        return {"organization_id": made.organization.id, "user_id": made.admin_user_id,
+                "api_key": made.api_key}
+
+    print(json.dumps(asyncio.run(run())))
+
+
+def _prune(settings: Settings, args: argparse.Namespace) -> None:
+    from salescore.repositories.database import make_engine, make_sessions
+    from salescore.repositories.unit_of_work import UnitOfWork
+    from salescore.services.events import prune_events
+    from salescore.services.idempotency import purge_keys
+
+    url = database_url(settings)
+
+    async def run() -> int:
+        engine = make_engine(url, pool_size=1)
+        now = datetime.now(UTC)
+        try:
+            uow = UnitOfWork(make_sessions(engine))
+            await purge_keys(uow, now=now, ttl=timedelta(hours=settings.idempotency_ttl_hours))
+            return await prune_events(uow, now=now,
+                                      retention=timedelta(days=settings.event_retention_days))
+        finally:
+            await engine.dispose()
+
+    print(json.dumps({"events_deleted": asyncio.run(run())}))
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="salescore", description=__doc__)
+    commands = root.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="migrate, then serve the API")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    serve.set_defaults(run=_serve)
+    commands.add_parser("migrate", help="apply the database migrations").set_defaults(
+        run=_migrate)
+    openapi = commands.add_parser("openapi", help="write the OpenAPI spec")
+    openapi.add_argument("--output", default="openapi/openapi.json")
+    openapi.set_defaults(run=_openapi)
+    org = commands.add_parser("create-organization",
+                              help="a new organization with an admin and an API key")
+    org.add_argument("name")
+    org.add_argument("--admin-email", required=True)
+    org.add_argument("--admin-password", required=True)
+    org.add_argument("--currency", default="NOK")
+    org.set_defaults(run=_create_organization)
+    commands.add_parser(
+        "prune", help="drop events past retention and expired idempotency keys"
+    ).set_defaults(run=_prune)
+    return root
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parser().parse_args(argv)
+    settings = Settings()
+    logging.basicConfig(level=settings.log_level.upper(), stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    for noisy in ("pgserver", "alembic"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    try:
+        args.run(settings, args)
+    except DomainError as error:
+        print(json.dumps({"error": error.detail}), file=sys.stderr)
+        raise SystemExit(2) from None
+    except KeyboardInterrupt:
+        pass

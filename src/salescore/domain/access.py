@@ -1,0 +1,73 @@
+"""Who may do what: roles, scopes and the caller of a use case.
+
+Users get the scopes of their role; API keys (role `integration`) get the scopes they were
+created with. Admins hold every scope; managers every one but administering users and keys;
+sellers read everything and write the sales records (ownership is checked per record)."""
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from salescore.domain.errors import Forbidden
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    MANAGER = "manager"
+    SELLER = "seller"
+    INTEGRATION = "integration"
+
+
+class Scope(StrEnum):
+    ORGANIZATION_READ = "organization:read"
+    ORGANIZATION_WRITE = "organization:write"
+    USERS_READ = "users:read"
+    USERS_WRITE = "users:write"
+    API_KEYS_WRITE = "api_keys:write"
+    EVENTS_READ = "events:read"
+    CUSTOMERS_READ = "customers:read"
+    CUSTOMERS_WRITE = "customers:write"
+    OPPORTUNITIES_READ = "opportunities:read"
+    OPPORTUNITIES_WRITE = "opportunities:write"
+    ACTIVITIES_READ = "activities:read"
+    ACTIVITIES_WRITE = "activities:write"
+    REPORTS_READ = "reports:read"
+
+
+ALL_SCOPES = frozenset(Scope)
+_READS = frozenset(s for s in Scope if s.endswith(":read"))
+_ROLE_SCOPES: dict[Role, frozenset[Scope]] = {
+    Role.ADMIN: ALL_SCOPES,
+    Role.MANAGER: ALL_SCOPES - {Scope.USERS_WRITE, Scope.API_KEYS_WRITE, Scope.ORGANIZATION_WRITE},
+    Role.SELLER: _READS
+    | {Scope.CUSTOMERS_WRITE, Scope.OPPORTUNITIES_WRITE, Scope.ACTIVITIES_WRITE},
+}
+USER_ROLES = (Role.ADMIN, Role.MANAGER, Role.SELLER)
+
+
+def scopes_of_role(role: Role) -> frozenset[Scope]:
+    """The scopes a user of `role` holds; an integration's come from its API key."""
+    return _ROLE_SCOPES.get(role, frozenset())
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """Who is calling: a user (with `user_id`) or an API key (with `api_key_id`)."""
+
+    organization_id: int
+    role: Role
+    scopes: frozenset[Scope]
+    user_id: int | None = None
+    api_key_id: int | None = None
+
+    @property
+    def actor(self) -> dict[str, int | str]:
+        """How the event log names this caller."""
+        if self.user_id is not None:
+            return {"type": "user", "id": self.user_id}
+        return {"type": "api_key", "id": self.api_key_id or 0}
+
+
+def require(caller: Caller, scope: Scope) -> None:
+    """Refuse unless the caller holds `scope`."""
+    if scope not in caller.scopes:
+        raise Forbidden(f"this action needs the scope {scope.value}")

@@ -1,0 +1,61 @@
+"""API keys: only a hash of the secret is kept."""
+
+from typing import Any
+
+from sqlalchemy import ColumnElement, func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from salescore.domain.access import Scope
+from salescore.domain.listing import ListQuery, Page
+from salescore.domain.organization import ApiKey
+from salescore.repositories.listing import fetch_page
+from salescore.repositories.models import api_keys
+
+_public = [c for c in api_keys.c if c.key != "secret_hash"]
+LIST_COLUMNS: dict[str, ColumnElement[Any]] = {
+    "id": api_keys.c.id, "name": api_keys.c.name, "created_at": api_keys.c.created_at,
+    "revoked_at": api_keys.c.revoked_at,
+}
+
+
+def _to_domain(row: Any) -> ApiKey:
+    return ApiKey(id=row.id, organization_id=row.organization_id, name=row.name,
+                  prefix=row.prefix, scopes=frozenset(Scope(s) for s in row.scopes),
+                  created_at=row.created_at, revoked_at=row.revoked_at)
+
+
+class ApiKeyRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def add(self, organization_id: int, *, name: str, prefix: str, secret_hash: bytes,
+                  scopes: list[str], created_by: int | None) -> ApiKey:
+        stmt = insert(api_keys).values(
+            organization_id=organization_id, name=name, prefix=prefix,
+            secret_hash=secret_hash, scopes=scopes, created_by=created_by,
+        ).returning(*_public)
+        return _to_domain((await self._session.execute(stmt)).one())
+
+    async def by_secret_hash(self, secret_hash: bytes) -> ApiKey | None:
+        """The live (not revoked) key with this secret, in whichever organization."""
+        stmt = select(*_public).where(api_keys.c.secret_hash == secret_hash,
+                                      api_keys.c.revoked_at.is_(None))
+        row = (await self._session.execute(stmt)).one_or_none()
+        return None if row is None else _to_domain(row)
+
+    async def get(self, organization_id: int, key_id: int) -> ApiKey | None:
+        stmt = select(*_public).where(api_keys.c.organization_id == organization_id,
+                                      api_keys.c.id == key_id)
+        row = (await self._session.execute(stmt)).one_or_none()
+        return None if row is None else _to_domain(row)
+
+    async def list(self, organization_id: int, query: ListQuery) -> Page[ApiKey]:
+        stmt = select(*_public).where(api_keys.c.organization_id == organization_id)
+        return await fetch_page(self._session, stmt, query, LIST_COLUMNS, api_keys.c.id,
+                                _to_domain)
+
+    async def revoke(self, organization_id: int, key_id: int) -> None:
+        stmt = update(api_keys).where(
+            api_keys.c.organization_id == organization_id, api_keys.c.id == key_id,
+            api_keys.c.revoked_at.is_(None)).values(revoked_at=func.now())
+        await self._session.execute(stmt)

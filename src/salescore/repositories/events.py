@@ -1,0 +1,132 @@
+"""The event log: appended in the writing transaction, read as the change feed.
+
+Feed order is (transaction id, event id). Only events of transactions older than every
+transaction still running are served (`xact_id < pg_snapshot_xmin(pg_current_snapshot())`):
+a transaction still open may yet commit events, but always at a position above everything
+served, so a reader that follows the feed never skips one."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Text, cast, func, insert, literal, select, tuple_
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.types import UserDefinedType
+
+from salescore.domain.events import DomainEvent
+from salescore.repositories.models import event_retention as retention
+from salescore.repositories.models import events
+
+
+class XID8(UserDefinedType[str]):
+    cache_ok = True
+
+    def get_col_spec(self, **kw: Any) -> str:
+        return "xid8"
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class FeedPosition:
+    xact_id: int
+    event_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class StoredEvent:
+    id: int
+    position: FeedPosition
+    type: str
+    aggregate_type: str
+    aggregate_id: int
+    data: dict[str, Any]
+    actor: dict[str, Any]
+    occurred_at: datetime
+
+
+def _xid8(value: int) -> ColumnElement[Any]:
+    return cast(literal(str(value), Text), XID8())
+
+
+def _beyond(position: FeedPosition) -> ColumnElement[bool]:
+    return tuple_(events.c.xact_id, events.c.id) > tuple_(
+        _xid8(position.xact_id), literal(position.event_id))
+
+
+_SAFE = events.c.xact_id < func.pg_snapshot_xmin(func.pg_current_snapshot())
+_COLUMNS = (events.c.id, cast(events.c.xact_id, Text).label("xact"), events.c.type,
+            events.c.aggregate_type, events.c.aggregate_id, events.c.data, events.c.actor,
+            events.c.occurred_at)
+
+
+def _to_stored(row: Any) -> StoredEvent:
+    return StoredEvent(
+        id=row.id, position=FeedPosition(int(row.xact), row.id), type=row.type,
+        aggregate_type=row.aggregate_type, aggregate_id=row.aggregate_id, data=row.data,
+        actor=row.actor, occurred_at=row.occurred_at,
+    )
+
+
+class EventRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def append(self, batch: Sequence[tuple[int, dict[str, Any], DomainEvent]]) -> None:
+        """Write (organization id, actor, event) rows, in order."""
+        await self._session.execute(insert(events), [
+            {"organization_id": organization_id, "aggregate_type": e.aggregate_type,
+             "aggregate_id": e.aggregate_id, "type": e.type, "data": e.data, "actor": actor}
+            for organization_id, actor, e in batch
+        ])
+
+    async def feed(self, organization_id: int, *, after: FeedPosition | None,
+                   types: Sequence[str], limit: int) -> list[StoredEvent]:
+        """Committed events past `after` that no running transaction can precede."""
+        stmt = select(*_COLUMNS).where(events.c.organization_id == organization_id, _SAFE)
+        if after is not None:
+            stmt = stmt.where(_beyond(after))
+        if types:
+            stmt = stmt.where(events.c.type.in_(types))
+        stmt = stmt.order_by(events.c.xact_id, events.c.id).limit(limit)
+        return [_to_stored(r) for r in (await self._session.execute(stmt)).all()]
+
+    async def of_aggregate(self, organization_id: int, aggregate_type: str, aggregate_id: int,
+                           *, after_id: int | None, limit: int) -> list[StoredEvent]:
+        stmt = select(*_COLUMNS).where(
+            events.c.organization_id == organization_id,
+            events.c.aggregate_type == aggregate_type, events.c.aggregate_id == aggregate_id)
+        if after_id is not None:
+            stmt = stmt.where(events.c.id > after_id)
+        stmt = stmt.order_by(events.c.id).limit(limit)
+        return [_to_stored(r) for r in (await self._session.execute(stmt)).all()]
+
+    async def pruned_through(self, organization_id: int) -> FeedPosition | None:
+        stmt = select(cast(retention.c.pruned_through_xact, Text),
+                      retention.c.pruned_through_id).where(
+            retention.c.organization_id == organization_id)
+        row = (await self._session.execute(stmt)).one_or_none()
+        return None if row is None else FeedPosition(int(row[0]), row[1])
+
+    async def prune(self, older_than: datetime) -> int:
+        """Delete, per organization, the feed up to its last event that occurred before
+        `older_than`, and remember that position; returns how many events went."""
+        last = (select(events.c.organization_id, cast(events.c.xact_id, Text), events.c.id)
+                .where(events.c.occurred_at < older_than, _SAFE)
+                .distinct(events.c.organization_id)
+                .order_by(events.c.organization_id, events.c.xact_id.desc(),
+                          events.c.id.desc()))
+        deleted = 0
+        for organization_id, xact, event_id in (await self._session.execute(last)).all():
+            through = FeedPosition(int(xact), event_id)
+            result = await self._session.execute(events.delete().where(
+                events.c.organization_id == organization_id, ~_beyond(through)))
+            deleted += result.rowcount  # type: ignore[attr-defined]
+            stmt = pg_insert(retention).values(
+                organization_id=organization_id, pruned_through_xact=_xid8(through.xact_id),
+                pruned_through_id=event_id)
+            await self._session.execute(stmt.on_conflict_do_update(
+                index_elements=[retention.c.organization_id],
+                set_={"pruned_through_xact": stmt.excluded.pruned_through_xact,
+                      "pruned_through_id": stmt.excluded.pruned_through_id}))
+        return deleted

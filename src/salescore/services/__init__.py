@@ -1,0 +1,1 @@
+"""Use cases: one async function per user action, one transaction each."""

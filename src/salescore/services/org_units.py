@@ -1,0 +1,87 @@
+"""Departments, sales regions and sales groups: names an organization sorts its people by."""
+
+from typing import Any
+
+from salescore.domain.access import Caller, Scope, require
+from salescore.domain.errors import Conflict, NotFound, check_version
+from salescore.domain.events import DomainEvent, changes
+from salescore.domain.listing import ListQuery, Page
+from salescore.domain.organization import OrgUnit, UnitKind
+from salescore.repositories.unit_of_work import UnitOfWork
+
+
+def _label(kind: UnitKind) -> str:
+    return kind.value.replace("_", " ")
+
+
+def _public(unit: OrgUnit) -> dict[str, Any]:
+    shown: dict[str, Any] = {"name": unit.name}
+    if unit.group_type is not None:
+        shown["group_type"] = unit.group_type.value
+    return shown
+
+
+async def create_unit(uow: UnitOfWork, *, caller: Caller, kind: UnitKind,
+                      values: dict[str, Any]) -> OrgUnit:
+    require(caller, Scope.ORGANIZATION_WRITE)
+    async with uow:
+        units = uow.org_units(kind)
+        if await units.name_taken(caller.organization_id, values["name"]):
+            raise Conflict(f"a {_label(kind)} named {values['name']!r} exists already")
+        unit = await units.add(caller.organization_id, values)
+        uow.emit(caller.organization_id, caller.actor,
+                 DomainEvent(f"{kind.value}.created", kind.value, unit.id, _public(unit)))
+        await uow.commit()
+    return unit
+
+
+async def get_unit(uow: UnitOfWork, *, caller: Caller, kind: UnitKind, unit_id: int) -> OrgUnit:
+    require(caller, Scope.ORGANIZATION_READ)
+    async with uow:
+        unit = await uow.org_units(kind).get(caller.organization_id, unit_id)
+    if unit is None:
+        raise NotFound(_label(kind))
+    return unit
+
+
+async def list_units(uow: UnitOfWork, *, caller: Caller, kind: UnitKind,
+                     query: ListQuery) -> Page[OrgUnit]:
+    require(caller, Scope.ORGANIZATION_READ)
+    async with uow:
+        return await uow.org_units(kind).list(caller.organization_id, query)
+
+
+async def update_unit(uow: UnitOfWork, *, caller: Caller, kind: UnitKind, unit_id: int,
+                      values: dict[str, Any], if_match: int | None = None) -> OrgUnit:
+    require(caller, Scope.ORGANIZATION_WRITE)
+    async with uow:
+        units = uow.org_units(kind)
+        before = await units.get(caller.organization_id, unit_id)
+        if before is None:
+            raise NotFound(_label(kind))
+        check_version(before.version, if_match)
+        if "name" in values and await units.name_taken(caller.organization_id,
+                                                       values["name"], unit_id):
+            raise Conflict(f"a {_label(kind)} named {values['name']!r} exists already")
+        after = await units.update(caller.organization_id, unit_id, values)
+        uow.emit(caller.organization_id, caller.actor, DomainEvent(
+            f"{kind.value}.updated", kind.value, unit_id,
+            {"changes": changes(_public(before), _public(after))}))
+        await uow.commit()
+    return after
+
+
+async def delete_unit(uow: UnitOfWork, *, caller: Caller, kind: UnitKind, unit_id: int,
+                      if_match: int | None = None) -> None:
+    """Remove it; its users keep working without it (their reference is cleared)."""
+    require(caller, Scope.ORGANIZATION_WRITE)
+    async with uow:
+        units = uow.org_units(kind)
+        unit = await units.get(caller.organization_id, unit_id)
+        if unit is None:
+            raise NotFound(_label(kind))
+        check_version(unit.version, if_match)
+        await units.delete(caller.organization_id, unit_id)
+        uow.emit(caller.organization_id, caller.actor,
+                 DomainEvent(f"{kind.value}.deleted", kind.value, unit_id, _public(unit)))
+        await uow.commit()
