@@ -29,11 +29,16 @@ def _migrate(settings: Settings, args: argparse.Namespace) -> None:
     migrate(database_url(settings))
 
 
-def _openapi(settings: Settings, args: argparse.Namespace) -> None:
+def openapi_text(settings: Settings) -> str:
+    """The spec as committed in openapi/openapi.json (no database is touched)."""
     from salescore.api.app import create_app
 
     spec = create_app(settings, "postgresql+asyncpg://unused@localhost/unused").openapi()
-    text = json.dumps(spec, indent=2, sort_keys=True) + "\n"
+    return json.dumps(spec, indent=2, sort_keys=True) + "\n"
+
+
+def _openapi(settings: Settings, args: argparse.Namespace) -> None:
+    text = openapi_text(settings.model_copy(update={"jwt_secret": "unused"}))
     Path(args.output).parent.mkdir(parents=True, exist_ok=True)
     Path(args.output).write_text(text)
 

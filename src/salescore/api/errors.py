@@ -57,8 +57,12 @@ class Problem(BaseModel):
     errors: list[FieldProblem] | None = None
 
 
-class BodyTooLarge(Exception):
-    """The request body is over the configured limit."""
+class BodyTooLarge(StarletteHTTPException):
+    """The request body is over the configured limit. An HTTPException, so that FastAPI's
+    body parsing lets it through rather than calling it a malformed body."""
+
+    def __init__(self) -> None:
+        super().__init__(413, "the request body is larger than the service accepts")
 
 
 def problem(status: int, detail: str | None = None, *, request: Request | None = None,
@@ -103,7 +107,8 @@ async def _on_domain_error(request: Request, exc: Exception) -> JSONResponse:
 
 async def _on_validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    errors = [FieldProblem(field=_field(tuple(e.get("loc", ()))),
+    errors = [FieldProblem(field="body" if e.get("type") == "json_invalid"
+                           else _field(tuple(e.get("loc", ()))),
                            message=_validation_message(e)) for e in exc.errors()]
     return problem(422, "the request is not valid", request=request, errors=errors)
 
@@ -115,22 +120,18 @@ async def _on_http_error(request: Request, exc: Exception) -> JSONResponse:
                    headers=dict(exc.headers or {}) or None)
 
 
-async def _on_body_too_large(request: Request, exc: Exception) -> JSONResponse:
-    return problem(413, "the request body is larger than the service accepts", request=request)
-
-
 async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.error("unhandled error, request id %s", getattr(request.state, "request_id", "?"),
               exc_info=exc)
+    request_id = getattr(request.state, "request_id", None)
     return problem(500, "an unexpected error occurred; quote the request id when reporting it",
-                   request=request)
+                   request=request, headers={"X-Request-ID": request_id} if request_id else None)
 
 
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(DomainError, _on_domain_error)
     app.add_exception_handler(RequestValidationError, _on_validation_error)
     app.add_exception_handler(StarletteHTTPException, _on_http_error)
-    app.add_exception_handler(BodyTooLarge, _on_body_too_large)
     app.add_exception_handler(Exception, _on_unexpected)
 
 

@@ -86,6 +86,7 @@ def list_parameters(resource: str, filters: Sequence[Filter],
             if value is None:
                 continue
             field, _, op = key.partition("__")
+            _check_storable(value, field if op == Op.EQ else f"{field}[{op}]")
             conditions.append(Condition(
                 field, Op(op), parse_pattern(value) if field in patterns else value))
         scope = f"{resource}:{sort.field}:{int(sort.descending)}"
@@ -97,6 +98,15 @@ def list_parameters(resource: str, filters: Sequence[Filter],
 
     dependency.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
     return dependency
+
+
+def _check_storable(value: Any, parameter: str) -> None:
+    """Refuse what PostgreSQL cannot compare with: integers beyond bigint, NUL in text."""
+    if isinstance(value, int) and not isinstance(value, bool) and not (
+            -(2**63) <= value < 2**63):
+        raise InvalidInput.of(parameter, "is out of range")
+    if isinstance(value, str) and "\x00" in value:
+        raise InvalidInput.of(parameter, "must not contain NUL characters")
 
 
 def page_of(state: Any, request: ListRequest, page: Page[Any],

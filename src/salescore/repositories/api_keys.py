@@ -54,8 +54,11 @@ class ApiKeyRepository:
         return await fetch_page(self._session, stmt, query, LIST_COLUMNS, api_keys.c.id,
                                 _to_domain)
 
-    async def revoke(self, organization_id: int, key_id: int) -> None:
+    async def revoke(self, organization_id: int, key_id: int) -> bool:
+        """Revoke a live key; False when it was revoked already (perhaps just now, by a
+        concurrent request)."""
         stmt = update(api_keys).where(
             api_keys.c.organization_id == organization_id, api_keys.c.id == key_id,
-            api_keys.c.revoked_at.is_(None)).values(revoked_at=func.now())
-        await self._session.execute(stmt)
+            api_keys.c.revoked_at.is_(None)).values(revoked_at=func.now()).returning(
+            api_keys.c.id)
+        return (await self._session.execute(stmt)).first() is not None

@@ -1,12 +1,20 @@
 """The engine and its sessions, made from a URL (the embedded server's or a configured one)."""
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
     create_async_engine,
 )
+
+from salescore.domain.errors import Conflict
+
+UNIQUE_VIOLATION = "23505"
 
 
 def make_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
@@ -31,3 +39,15 @@ async def is_reachable(engine: AsyncEngine) -> bool:
     except (OSError, Exception):
         return False
     return True
+
+
+@asynccontextmanager
+async def unique_or_conflict(detail: str) -> AsyncIterator[None]:
+    """A unique constraint violated inside becomes a Conflict: a concurrent writer took the
+    value between the service's check and this write."""
+    try:
+        yield
+    except IntegrityError as error:
+        if getattr(error.orig, "sqlstate", None) == UNIQUE_VIOLATION:
+            raise Conflict(detail) from None
+        raise

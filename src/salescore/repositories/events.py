@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Text, cast, func, insert, literal, select, tuple_
+from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.types import UserDefinedType
@@ -113,7 +114,7 @@ class EventRepository:
         `older_than`, and remember that position; returns how many events went."""
         last = (select(events.c.organization_id, cast(events.c.xact_id, Text), events.c.id)
                 .where(events.c.occurred_at < older_than, _SAFE)
-                .distinct(events.c.organization_id)
+                .ext(distinct_on(events.c.organization_id))
                 .order_by(events.c.organization_id, events.c.xact_id.desc(),
                           events.c.id.desc()))
         deleted = 0

@@ -4,7 +4,16 @@ these classes describe it for queries. Tenant tables key on (`organization_id`, 
 from datetime import datetime
 from typing import Any, ClassVar, cast
 
-from sqlalchemy import BigInteger, ForeignKey, Identity, LargeBinary, MetaData, Table, Text
+from sqlalchemy import (
+    BigInteger,
+    DateTime,
+    ForeignKey,
+    Identity,
+    LargeBinary,
+    MetaData,
+    Table,
+    Text,
+)
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -19,7 +28,8 @@ NAMING_CONVENTION = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
-    type_annotation_map: ClassVar[dict[Any, Any]] = {int: BigInteger, dict[str, Any]: JSONB}
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        int: BigInteger, dict[str, Any]: JSONB, datetime: DateTime(timezone=True)}
 
 
 def _tenant_key() -> Mapped[int]:

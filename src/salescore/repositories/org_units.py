@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from salescore.domain.listing import ListQuery, Page
 from salescore.domain.organization import GroupType, OrgUnit, UnitKind
+from salescore.repositories.database import unique_or_conflict
 from salescore.repositories.listing import fetch_page
 from salescore.repositories.models import departments, sales_groups, sales_regions
 
@@ -44,6 +45,15 @@ class OrgUnitRepository:
         row = (await self._session.execute(stmt)).one_or_none()
         return None if row is None else self._to_domain(row)
 
+    async def lock(self, organization_id: int, unit_id: int) -> None:
+        """Hold the row until the transaction ends (see UserRepository.lock)."""
+        t = self._table
+        await self._session.execute(select(t.c.id).where(
+            t.c.organization_id == organization_id, t.c.id == unit_id).with_for_update())
+
+    def _taken(self, values: dict[str, Any]) -> str:
+        return f"a {self._kind.value.replace('_', ' ')} named {values.get('name')!r} exists already"
+
     async def missing(self, organization_id: int, ids: Collection[int]) -> set[int]:
         """Which of `ids` the organization does not have."""
         t = self._table
@@ -66,7 +76,8 @@ class OrgUnitRepository:
     async def add(self, organization_id: int, values: dict[str, Any]) -> OrgUnit:
         t = self._table
         stmt = insert(t).values(organization_id=organization_id, **values).returning(*t.c)
-        return self._to_domain((await self._session.execute(stmt)).one())
+        async with unique_or_conflict(self._taken(values)):
+            return self._to_domain((await self._session.execute(stmt)).one())
 
     async def update(self, organization_id: int, unit_id: int,
                      values: dict[str, Any]) -> OrgUnit:
@@ -74,7 +85,8 @@ class OrgUnitRepository:
         stmt = (update(t).where(t.c.organization_id == organization_id, t.c.id == unit_id)
                 .values(**values, version=t.c.version + 1, updated_at=func.now())
                 .returning(*t.c))
-        return self._to_domain((await self._session.execute(stmt)).one())
+        async with unique_or_conflict(self._taken(values)):
+            return self._to_domain((await self._session.execute(stmt)).one())
 
     async def delete(self, organization_id: int, unit_id: int) -> None:
         t = self._table

@@ -10,13 +10,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from salescore.domain.access import Role
 from salescore.domain.listing import ListQuery, Page
 from salescore.domain.organization import User
+from salescore.repositories.database import unique_or_conflict
 from salescore.repositories.listing import fetch_page
 from salescore.repositories.models import user_sales_groups as memberships
 from salescore.repositories.models import users
 
 _group_ids = (
     select(func.coalesce(
-        func.array_agg(aggregate_order_by(memberships.c.sales_group_id, memberships.c.sales_group_id)),
+        func.array_agg(aggregate_order_by(memberships.c.sales_group_id,
+                                          memberships.c.sales_group_id)),
         [],
     ))
     .where(memberships.c.organization_id == users.c.organization_id,
@@ -56,6 +58,13 @@ class UserRepository:
         row = (await self._session.execute(stmt)).one_or_none()
         return None if row is None else _to_domain(row)
 
+    async def lock(self, organization_id: int, user_id: int) -> None:
+        """Hold the user's row until the transaction ends, so that a read-check-write
+        (`If-Match`) cannot interleave with another writer's."""
+        await self._session.execute(select(users.c.id).where(
+            users.c.organization_id == organization_id, users.c.id == user_id
+        ).with_for_update())
+
     async def list(self, organization_id: int, query: ListQuery) -> Page[User]:
         return await fetch_page(self._session, self._select(organization_id), query,
                                 LIST_COLUMNS, users.c.id, _to_domain)
@@ -87,7 +96,8 @@ class UserRepository:
                   sales_group_ids: Sequence[int]) -> int:
         stmt = insert(users).values(organization_id=organization_id, **values).returning(
             users.c.id)
-        user_id: int = (await self._session.execute(stmt)).scalar_one()
+        async with unique_or_conflict(f"a user with the email {values['email']} exists already"):
+            user_id: int = (await self._session.execute(stmt)).scalar_one()
         await self.set_sales_groups(organization_id, user_id, sales_group_ids)
         return user_id
 
@@ -95,7 +105,9 @@ class UserRepository:
         stmt = update(users).where(users.c.organization_id == organization_id,
                                    users.c.id == user_id).values(
             **values, version=users.c.version + 1, updated_at=func.now())
-        await self._session.execute(stmt)
+        async with unique_or_conflict(f"a user with the email {values.get('email')} exists "
+                                      "already"):
+            await self._session.execute(stmt)
 
     async def set_sales_groups(self, organization_id: int, user_id: int,
                                sales_group_ids: Sequence[int]) -> None:

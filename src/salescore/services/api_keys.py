@@ -3,7 +3,7 @@
 from collections.abc import Iterable
 
 from salescore.domain.access import Caller, Scope, require
-from salescore.domain.errors import NotFound
+from salescore.domain.errors import Forbidden, NotFound
 from salescore.domain.events import DomainEvent
 from salescore.domain.listing import ListQuery, Page
 from salescore.domain.organization import ApiKey
@@ -13,8 +13,13 @@ from salescore.services.credentials import new_api_key
 
 async def create_api_key(uow: UnitOfWork, *, caller: Caller, name: str,
                          scopes: Iterable[Scope]) -> tuple[ApiKey, str]:
-    """A new key and its secret; only the hash of the secret is kept."""
+    """A new key and its secret; only the hash of the secret is kept. A key never gets a
+    scope its maker lacks, so that a key allowed to make keys cannot widen its own reach."""
     require(caller, Scope.API_KEYS_WRITE)
+    scopes = frozenset(scopes)
+    beyond = sorted(scopes - caller.scopes)
+    if beyond:
+        raise Forbidden(f"cannot grant scopes the caller does not hold: {', '.join(beyond)}")
     secret, prefix, secret_hash = new_api_key()
     async with uow:
         key = await uow.api_keys.add(
@@ -40,8 +45,7 @@ async def revoke_api_key(uow: UnitOfWork, *, caller: Caller, key_id: int) -> Non
         key = await uow.api_keys.get(caller.organization_id, key_id)
         if key is None:
             raise NotFound("api key")
-        if key.revoked_at is None:
-            await uow.api_keys.revoke(caller.organization_id, key_id)
+        if await uow.api_keys.revoke(caller.organization_id, key_id):
             uow.emit(caller.organization_id, caller.actor,
                      DomainEvent("api_key.revoked", "api_key", key_id, {"name": key.name}))
         await uow.commit()

@@ -56,6 +56,7 @@ async def update_unit(uow: UnitOfWork, *, caller: Caller, kind: UnitKind, unit_i
     require(caller, Scope.ORGANIZATION_WRITE)
     async with uow:
         units = uow.org_units(kind)
+        await units.lock(caller.organization_id, unit_id)
         before = await units.get(caller.organization_id, unit_id)
         if before is None:
             raise NotFound(_label(kind))
@@ -77,6 +78,7 @@ async def delete_unit(uow: UnitOfWork, *, caller: Caller, kind: UnitKind, unit_i
     require(caller, Scope.ORGANIZATION_WRITE)
     async with uow:
         units = uow.org_units(kind)
+        await units.lock(caller.organization_id, unit_id)
         unit = await units.get(caller.organization_id, unit_id)
         if unit is None:
             raise NotFound(_label(kind))

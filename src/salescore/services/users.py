@@ -100,6 +100,7 @@ async def update_user(uow: UnitOfWork, *, caller: Caller, user_id: int,
         values["password_hash"] = hash_password(values.pop("password"))
     async with uow:
         org = caller.organization_id
+        await uow.users.lock(org, user_id)
         before = await uow.users.get(org, user_id)
         if before is None:
             raise NotFound("user")

@@ -10,8 +10,7 @@ from salescore.api.errors import problem_responses
 from salescore.api.tokens import issue_token
 from salescore.api.v1.schemas import MeRead, TokenRead
 from salescore.services.auth import log_in
-from salescore.services.organizations import get_organization
-from salescore.services.users import get_user
+from salescore.services.organizations import describe_caller
 
 router = APIRouter(prefix="/v1", tags=["auth"])
 
@@ -36,10 +35,7 @@ async def create_token(
 @router.get("/me", response_model=MeRead, responses=problem_responses(401))
 async def read_me(caller: CallerDep, uow: UnitOfWorkDep) -> MeRead:
     """The caller: a user or an API key, with organization, role and scopes."""
-    organization = await get_organization(uow, caller=caller)
-    user = None
-    if caller.user_id is not None:
-        user = await get_user(uow, caller=caller, user_id=caller.user_id)
+    organization, user = await describe_caller(uow, caller=caller)
     return MeRead(
         organization_id=organization.id, organization_name=organization.name,
         base_currency=organization.base_currency, role=caller.role,

@@ -3,14 +3,26 @@
 from datetime import datetime
 from typing import Annotated, Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from salescore.domain.access import Role, Scope
 from salescore.domain.errors import InvalidInput
 from salescore.domain.organization import ApiKey, GroupType, OrgUnit, User
 
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-Email = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=320)]
+
+def _no_nul(text: str) -> str:
+    """PostgreSQL text cannot hold NUL characters."""
+    if "\x00" in text:
+        raise ValueError("must not contain NUL characters")
+    return text
+
+
+NoNul = AfterValidator(_no_nul)
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+                 NoNul]
+Email = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=320),
+                  NoNul]
+Initials = Annotated[str, StringConstraints(min_length=1, max_length=10), NoNul]
 Password = Annotated[str, StringConstraints(min_length=8, max_length=200)]
 Id = Annotated[int, Field(ge=1, le=2**63 - 1)]
 
@@ -55,7 +67,7 @@ class UserCreate(Strict):
     email: Email
     role: Role = Role.SELLER
     password: Password | None = None
-    initials: Annotated[str, StringConstraints(min_length=1, max_length=10)] | None = None
+    initials: Initials | None = None
     department_id: Id | None = None
     sales_region_id: Id | None = None
     sales_group_ids: list[Id] = []
@@ -69,7 +81,7 @@ class UserUpdate(Patch):
     email: Email | None = None
     role: Role | None = None
     password: Password | None = None
-    initials: Annotated[str, StringConstraints(min_length=1, max_length=10)] | None = None
+    initials: Initials | None = None
     department_id: Id | None = None
     sales_region_id: Id | None = None
     sales_group_ids: list[Id] | None = None

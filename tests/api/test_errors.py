@@ -1,0 +1,200 @@
+"""Every error is an RFC 9457 problem: typed, titled, with its status, naming the offending
+field where there is one, and never showing how the server is built."""
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from httpx import ASGITransport, AsyncClient, Response
+
+from salescore.api.app import create_app
+from salescore.settings import Settings
+from tests.conftest import TEST_SECRET
+from tests.factories import Tenant, make_user
+
+LIMIT = 100
+
+
+def _assert_problem(response: Response, status: int) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    body: dict[str, Any] = response.json()
+    assert body["status"] == status
+    assert body["type"].startswith("urn:salescore:problem:")
+    assert body["title"]
+    assert "Traceback" not in response.text
+    assert ".py" not in response.text
+    return body
+
+
+def _field(response: Response, status: int = 422) -> str:
+    field: str = _assert_problem(response, status)["errors"][0]["field"]
+    return field
+
+
+async def _department_names(client: AsyncClient, tenant: Tenant) -> list[str]:
+    response = await client.get("/v1/departments", headers=tenant.admin)
+    return [d["name"] for d in response.json()["data"]]
+
+
+async def _client_on(app: FastAPI) -> AsyncIterator[AsyncClient]:
+    transport = ASGITransport(app=app, raise_app_exceptions=False)
+    async with AsyncClient(transport=transport, base_url="http://test") as http:
+        yield http
+    await app.state.salescore.engine.dispose()
+
+
+@pytest.fixture
+async def small_client(database_url: str, tmp_path: Path) -> AsyncIterator[AsyncClient]:
+    """A client on an app that accepts bodies of at most LIMIT bytes."""
+    settings = Settings(database_url=database_url, jwt_secret=TEST_SECRET, data_dir=tmp_path,
+                        max_body_bytes=LIMIT)
+    async for http in _client_on(create_app(settings, database_url)):
+        yield http
+
+
+@pytest.fixture
+async def failing_client(database_url: str, tmp_path: Path) -> AsyncIterator[AsyncClient]:
+    """A client on an app with a route that fails unexpectedly."""
+    settings = Settings(database_url=database_url, jwt_secret=TEST_SECRET, data_dir=tmp_path)
+    app = create_app(settings, database_url)
+
+    async def boom() -> None:
+        raise RuntimeError("secret detail")
+
+    app.add_api_route("/test-only/boom", boom, methods=["GET"])
+    async for http in _client_on(app):
+        yield http
+
+
+async def test_an_unknown_route_is_a_404_problem(client: AsyncClient, tenant: Tenant):
+    for path in ("/v1/nothing-here", "/v2/users", "/"):
+        _assert_problem(await client.get(path, headers=tenant.admin), 404)
+
+
+async def test_a_wrong_method_is_a_405_problem(client: AsyncClient, tenant: Tenant):
+    response = await client.delete("/v1/me", headers=tenant.admin)
+    _assert_problem(response, 405)
+    assert "GET" in response.headers["allow"]
+    _assert_problem(await client.put("/v1/users", json={}, headers=tenant.admin), 405)
+
+
+@pytest.mark.parametrize("content", [b"{not json", b'{"name": "x",}', b"\xff\xfe"])
+async def test_a_body_that_is_not_json_is_refused_as_body(client: AsyncClient, tenant: Tenant,
+                                                          content: bytes):
+    response = await client.post("/v1/departments", content=content,
+                                 headers=tenant.admin | {"Content-Type": "application/json"})
+    assert _field(response) == "body"
+    assert await _department_names(client, tenant) == []
+
+
+async def test_a_body_that_is_not_an_object_is_refused(client: AsyncClient, tenant: Tenant):
+    for body in ([], "name", 3, None):
+        response = await client.post("/v1/departments", json=body, headers=tenant.admin)
+        assert _field(response) == "body"
+    assert await _department_names(client, tenant) == []
+
+
+@pytest.mark.parametrize(("body", "field"), [
+    ({"name": 123, "email": "a@x.test"}, "name"),
+    ({"name": "A", "email": "a@x.test", "active": "perhaps"}, "active"),
+    ({"name": "A", "email": "a@x.test", "department_id": "one"}, "department_id"),
+    ({"name": "A", "email": "a@x.test", "department_id": 0}, "department_id"),
+    ({"name": "A", "email": "a@x.test", "sales_group_ids": ["x"]}, "sales_group_ids.0"),
+    ({"name": "A", "email": "a@x.test", "password": "short"}, "password"),
+    ({"name": "   ", "email": "a@x.test"}, "name"),
+    ({"name": "a\x00b", "email": "a@x.test"}, "name"),
+    ({"name": "A", "email": "a@x.test", "initials": "\x00"}, "initials"),
+    ({"email": "a@x.test"}, "name"),
+    ({"name": "A", "email": "not-an-email"}, "email"),
+])
+async def test_a_wrong_value_is_refused_naming_its_field(
+        client: AsyncClient, tenant: Tenant, body: dict[str, Any], field: str):
+    response = await client.post("/v1/users", json=body, headers=tenant.admin)
+    assert _field(response) == field
+    listed = await client.get("/v1/users", params={"email": "a@x.test"}, headers=tenant.admin)
+    assert listed.json()["data"] == []
+
+
+async def test_an_unknown_enum_value_is_refused(client: AsyncClient, tenant: Tenant):
+    response = await client.post("/v1/users", headers=tenant.admin,
+                                 json={"name": "A", "email": "a@x.test", "role": "boss"})
+    assert _field(response) == "role"
+    response = await client.post("/v1/sales-groups", headers=tenant.admin,
+                                 json={"name": "G", "group_type": "SALES"})
+    assert _field(response) == "group_type"
+
+
+async def test_a_bad_path_id_is_refused_naming_it(client: AsyncClient, tenant: Tenant):
+    assert _field(await client.get("/v1/users/abc", headers=tenant.admin)) == "user_id"
+    assert _field(await client.get("/v1/users/0", headers=tenant.admin)) == "user_id"
+
+
+async def test_every_kind_of_error_is_a_problem(client: AsyncClient, tenant: Tenant):
+    user = await make_user(client, tenant)
+    seller = tenant.token_for(user["id"])
+    await client.post("/v1/departments", json={"name": "Dup"}, headers=tenant.admin)
+    cases = [
+        (await client.get("/v1/me"), 401),
+        (await client.get("/v1/me", headers={"Authorization": "Bearer sck_nope"}), 401),
+        (await client.post("/v1/departments", json={"name": "X"}, headers=seller), 403),
+        (await client.get("/v1/users/999999999", headers=tenant.admin), 404),
+        (await client.post("/v1/departments", json={"name": "Dup"}, headers=tenant.admin), 409),
+        (await client.patch(f"/v1/users/{user['id']}", json={"name": "N"},
+                            headers=tenant.admin | {"If-Match": '"7"'}), 412),
+        (await client.patch(f"/v1/users/{user['id']}", json={"name": "N"},
+                            headers=tenant.admin | {"If-Match": "garbage"}), 412),
+        (await client.get("/v1/users", params={"limit": 0}, headers=tenant.admin), 422),
+    ]
+    for response, status in cases:
+        body = _assert_problem(response, status)
+        assert body["detail"]
+        assert body["request_id"] == response.headers["x-request-id"]
+
+
+async def test_a_body_over_the_limit_announced_by_its_length_is_413(
+        small_client: AsyncClient, client: AsyncClient, tenant: Tenant):
+    body = {"name": "x" * LIMIT}
+    response = await small_client.post("/v1/departments", json=body, headers=tenant.admin)
+    _assert_problem(response, 413)
+    keyed = await small_client.post("/v1/departments", json=body,
+                                    headers=tenant.admin | {"Idempotency-Key": "big-1"})
+    _assert_problem(keyed, 413)
+    assert await _department_names(client, tenant) == []
+
+
+async def test_a_streamed_body_over_the_limit_is_413(small_client: AsyncClient,
+                                                     client: AsyncClient, tenant: Tenant):
+    async def chunks() -> AsyncIterator[bytes]:
+        yield b'{"name": "'
+        for _ in range(10):
+            yield b"x" * 20
+        yield b'"}'
+
+    for extra in ({}, {"Idempotency-Key": "big-2"}):
+        headers = tenant.admin | {"Content-Type": "application/json"} | extra
+        response = await small_client.post("/v1/departments", content=chunks(),
+                                           headers=headers)
+        assert "content-length" not in response.request.headers
+        _assert_problem(response, 413)
+    assert await _department_names(client, tenant) == []
+
+
+async def test_a_body_under_the_limit_is_accepted(small_client: AsyncClient, tenant: Tenant):
+    response = await small_client.post("/v1/departments", json={"name": "Small"},
+                                       headers=tenant.admin)
+    assert response.status_code == 201, response.text
+
+
+async def test_an_unexpected_failure_is_a_generic_500_with_the_request_id(
+        failing_client: AsyncClient):
+    for given in ({}, {"X-Request-ID": "trace-me-42"}):
+        response = await failing_client.get("/test-only/boom", headers=given)
+        body = _assert_problem(response, 500)
+        assert "secret detail" not in response.text
+        assert "RuntimeError" not in response.text
+        assert body["request_id"] == response.headers["x-request-id"]
+        if given:
+            assert body["request_id"] == "trace-me-42"

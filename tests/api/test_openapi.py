@@ -1,0 +1,43 @@
+"""The committed spec is the app's, and documents every error as problem+json."""
+
+import json
+from pathlib import Path
+
+from fastapi import FastAPI
+from httpx import AsyncClient
+
+from salescore.cli import openapi_text
+from salescore.settings import Settings
+
+COMMITTED = Path(__file__).resolve().parents[2] / "openapi" / "openapi.json"
+
+
+def test_the_committed_spec_is_current():
+    current = openapi_text(Settings(jwt_secret="unused"))
+    assert COMMITTED.read_text() == current, "run `make openapi` and commit openapi.json"
+
+
+def test_every_error_of_every_operation_is_a_problem(app: FastAPI):
+    spec = app.openapi()
+    for path, operations in spec["paths"].items():
+        for method, operation in operations.items():
+            responses = operation["responses"]
+            assert {"422", "500"} <= set(responses), (method, path)
+            if operation.get("security"):
+                assert {"401", "403"} <= set(responses), (method, path)
+            for status, response in responses.items():
+                if status[0] in "45":
+                    assert list(response["content"]) == ["application/problem+json"], (
+                        method, path, status)
+
+
+async def test_the_served_spec_equals_the_committed_one(client: AsyncClient):
+    response = await client.get("/openapi.json")
+    assert response.status_code == 200
+    assert response.json() == json.loads(COMMITTED.read_text())
+
+
+async def test_swagger_ui_is_served(client: AsyncClient):
+    response = await client.get("/docs")
+    assert response.status_code == 200
+    assert "swagger" in response.text.lower()
