@@ -17,7 +17,7 @@ bearer = HTTPBearer(auto_error=False, bearerFormat="JWT or API key",
                     description="A token from POST /v1/auth/token, or an API key.")
 
 
-def app_state(request: Request) -> AppState:
+async def app_state(request: Request) -> AppState:
     state: AppState = request.app.state.salescore
     return state
 
@@ -25,7 +25,7 @@ def app_state(request: Request) -> AppState:
 AppStateDep = Annotated[AppState, Depends(app_state)]
 
 
-def unit_of_work(state: AppStateDep) -> UnitOfWork:
+async def unit_of_work(state: AppStateDep) -> UnitOfWork:
     return UnitOfWork(state.sessions)
 
 
