@@ -12,13 +12,13 @@ from urllib.parse import urlsplit
 
 import pytest
 from fastapi import FastAPI
-from httpx import ASGITransport, AsyncClient
+from httpx import AsyncClient
 
 from salescore.api.app import create_app
 from salescore.database_server import create_database, migrate
 from salescore.settings import Settings
 from tests.databases import drop_database, with_database
-from tests.factories import Tenant, new_tenant
+from tests.factories import Tenant, asgi_client, new_tenant
 
 TEST_SECRET = "test-secret-for-signing-tokens-0123456789"
 
@@ -63,10 +63,8 @@ def app(settings: Settings, database_url: str) -> FastAPI:
 
 @pytest.fixture(scope="session")
 async def client(app: FastAPI) -> AsyncIterator[AsyncClient]:
-    transport = ASGITransport(app=app, raise_app_exceptions=False)
-    async with AsyncClient(transport=transport, base_url="http://test") as http:
+    async for http in asgi_client(app):
         yield http
-    await app.state.salescore.engine.dispose()
 
 
 @pytest.fixture

@@ -1,12 +1,13 @@
 """Small factory functions for test data."""
 
 import secrets
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import FastAPI
-from httpx import AsyncClient
+from httpx import ASGITransport, AsyncClient
 
 from salescore.api.tokens import issue_token
 from salescore.repositories.unit_of_work import UnitOfWork
@@ -78,3 +79,17 @@ async def read_events(client: AsyncClient, tenant: Tenant,
         after = page["next_cursor"]
         if not page["has_more"]:
             return events
+
+
+async def asgi_client(app: FastAPI) -> AsyncIterator[AsyncClient]:
+    """A client that calls `app` in process; the app's engine is closed afterwards."""
+    transport = ASGITransport(app=app, raise_app_exceptions=False)
+    async with AsyncClient(transport=transport, base_url="http://test") as http:
+        yield http
+    await app.state.salescore.engine.dispose()
+
+
+async def department_names(client: AsyncClient, tenant: Tenant) -> list[str]:
+    """The names of the tenant's departments, in id order."""
+    response = await client.get("/v1/departments", headers=tenant.key)
+    return [d["name"] for d in response.json()["data"]]

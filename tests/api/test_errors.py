@@ -6,13 +6,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fastapi import FastAPI
-from httpx import ASGITransport, AsyncClient, Response
+from httpx import AsyncClient, Response
 
 from salescore.api.app import create_app
 from salescore.settings import Settings
 from tests.conftest import TEST_SECRET
-from tests.factories import Tenant, make_user
+from tests.factories import Tenant, asgi_client, department_names, make_user
 
 LIMIT = 100
 
@@ -34,24 +33,12 @@ def _field(response: Response, status: int = 422) -> str:
     return field
 
 
-async def _department_names(client: AsyncClient, tenant: Tenant) -> list[str]:
-    response = await client.get("/v1/departments", headers=tenant.admin)
-    return [d["name"] for d in response.json()["data"]]
-
-
-async def _client_on(app: FastAPI) -> AsyncIterator[AsyncClient]:
-    transport = ASGITransport(app=app, raise_app_exceptions=False)
-    async with AsyncClient(transport=transport, base_url="http://test") as http:
-        yield http
-    await app.state.salescore.engine.dispose()
-
-
 @pytest.fixture
 async def small_client(database_url: str, tmp_path: Path) -> AsyncIterator[AsyncClient]:
     """A client on an app that accepts bodies of at most LIMIT bytes."""
     settings = Settings(database_url=database_url, jwt_secret=TEST_SECRET, data_dir=tmp_path,
                         max_body_bytes=LIMIT)
-    async for http in _client_on(create_app(settings, database_url)):
+    async for http in asgi_client(create_app(settings, database_url)):
         yield http
 
 
@@ -65,7 +52,7 @@ async def failing_client(database_url: str, tmp_path: Path) -> AsyncIterator[Asy
         raise RuntimeError("secret detail")
 
     app.add_api_route("/test-only/boom", boom, methods=["GET"])
-    async for http in _client_on(app):
+    async for http in asgi_client(app):
         yield http
 
 
@@ -87,14 +74,14 @@ async def test_a_body_that_is_not_json_is_refused_as_body(client: AsyncClient, t
     response = await client.post("/v1/departments", content=content,
                                  headers=tenant.admin | {"Content-Type": "application/json"})
     assert _field(response) == "body"
-    assert await _department_names(client, tenant) == []
+    assert await department_names(client, tenant) == []
 
 
 async def test_a_body_that_is_not_an_object_is_refused(client: AsyncClient, tenant: Tenant):
     for body in ([], "name", 3, None):
         response = await client.post("/v1/departments", json=body, headers=tenant.admin)
         assert _field(response) == "body"
-    assert await _department_names(client, tenant) == []
+    assert await department_names(client, tenant) == []
 
 
 @pytest.mark.parametrize(("body", "field"), [
@@ -162,7 +149,7 @@ async def test_a_body_over_the_limit_announced_by_its_length_is_413(
     keyed = await small_client.post("/v1/departments", json=body,
                                     headers=tenant.admin | {"Idempotency-Key": "big-1"})
     _assert_problem(keyed, 413)
-    assert await _department_names(client, tenant) == []
+    assert await department_names(client, tenant) == []
 
 
 async def test_a_streamed_body_over_the_limit_is_413(small_client: AsyncClient,
@@ -179,7 +166,7 @@ async def test_a_streamed_body_over_the_limit_is_413(small_client: AsyncClient,
                                            headers=headers)
         assert "content-length" not in response.request.headers
         _assert_problem(response, 413)
-    assert await _department_names(client, tenant) == []
+    assert await department_names(client, tenant) == []
 
 
 async def test_a_body_under_the_limit_is_accepted(small_client: AsyncClient, tenant: Tenant):

@@ -8,16 +8,11 @@ from httpx import AsyncClient
 
 from salescore.repositories.unit_of_work import UnitOfWork
 from salescore.services.idempotency import Claim, claim_key
-from tests.factories import Tenant
+from tests.factories import Tenant, department_names
 
 
 def _with_key(tenant: Tenant, key: str) -> dict[str, str]:
     return tenant.key | {"Idempotency-Key": key}
-
-
-async def _department_names(client: AsyncClient, tenant: Tenant) -> list[str]:
-    response = await client.get("/v1/departments", headers=tenant.key)
-    return [d["name"] for d in response.json()["data"]]
 
 
 async def test_a_retry_with_the_same_body_replays_the_first_answer(client: AsyncClient,
@@ -31,7 +26,7 @@ async def test_a_retry_with_the_same_body_replays_the_first_answer(client: Async
     assert retry.headers["location"] == first.headers["location"]
     assert retry.headers["idempotent-replayed"] == "true"
     assert "idempotent-replayed" not in first.headers
-    assert await _department_names(client, tenant) == ["Sales"]
+    assert await department_names(client, tenant) == ["Sales"]
 
 
 async def test_the_same_key_with_another_body_is_refused(client: AsyncClient, tenant: Tenant):
@@ -40,7 +35,7 @@ async def test_the_same_key_with_another_body_is_refused(client: AsyncClient, te
                                  headers=_with_key(tenant, "k-2"))
     assert response.status_code == 422
     assert response.headers["content-type"] == "application/problem+json"
-    assert await _department_names(client, tenant) == ["One"]
+    assert await department_names(client, tenant) == ["One"]
 
 
 async def test_a_key_still_in_flight_is_a_conflict(client: AsyncClient, tenant: Tenant,
@@ -55,7 +50,7 @@ async def test_a_key_still_in_flight_is_a_conflict(client: AsyncClient, tenant: 
                                  headers=_with_key(tenant, "k-3")
                                  | {"Content-Type": "application/json"})
     assert response.status_code == 409
-    assert await _department_names(client, tenant) == []
+    assert await department_names(client, tenant) == []
 
 
 async def test_keys_are_per_organization(client: AsyncClient, tenant: Tenant,
@@ -80,7 +75,7 @@ async def test_an_error_answer_is_replayed_too(client: AsyncClient, tenant: Tena
                               headers=_with_key(tenant, "k-4"))
     assert retry.status_code == 409
     assert retry.headers["idempotent-replayed"] == "true"
-    assert await _department_names(client, tenant) == ["Renamed"]
+    assert await department_names(client, tenant) == ["Renamed"]
 
 
 async def test_without_credentials_the_key_changes_nothing(client: AsyncClient):
@@ -93,4 +88,4 @@ async def test_an_overlong_key_is_refused(client: AsyncClient, tenant: Tenant):
     response = await client.post("/v1/departments", json={"name": "X"},
                                  headers=_with_key(tenant, "k" * 256))
     assert response.status_code == 422
-    assert await _department_names(client, tenant) == []
+    assert await department_names(client, tenant) == []

@@ -36,7 +36,7 @@ async def is_reachable(engine: AsyncEngine) -> bool:
     try:
         async with engine.connect() as connection:
             await connection.execute(text("SELECT 1"))
-    except (OSError, Exception):
+    except Exception:  # any failure to answer means not ready
         return False
     return True
 
