@@ -16,7 +16,19 @@ from salescore.api.errors import PROBLEM, install_error_handlers
 from salescore.api.middleware import Idempotency, RequestContext
 from salescore.api.state import AppState
 from salescore.api.tokens import TokenSettings
-from salescore.api.v1 import api_keys, auth, events, org_units, users
+from salescore.api.v1 import (
+    api_keys,
+    auth,
+    campaigns,
+    customers,
+    events,
+    lists,
+    opportunities,
+    org_units,
+    sales_processes,
+    users,
+)
+from salescore.api.v1 import settings as settings_api
 from salescore.repositories.database import make_engine, make_sessions
 from salescore.settings import Settings
 
@@ -49,7 +61,9 @@ def create_app(settings: Settings, database_url: str) -> FastAPI:
     app.state.salescore = state
     install_error_handlers(app)
     for router in [health.router, auth.router, users.router, *org_units.routers,
-                   api_keys.router, events.router]:
+                   api_keys.router, events.router, settings_api.router, lists.router,
+                   campaigns.router, customers.router, sales_processes.router,
+                   opportunities.router]:
         app.include_router(router)
     app.add_middleware(Idempotency)
     app.add_middleware(RequestContext, max_body=settings.max_body_bytes)

@@ -20,6 +20,7 @@ class Organization:
     base_currency: str
     time_zone: str
     created_at: datetime
+    loss_reason_required: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -32,11 +32,11 @@ class Base(DeclarativeBase):
         int: BigInteger, dict[str, Any]: JSONB, datetime: DateTime(timezone=True)}
 
 
-def _tenant_key() -> Mapped[int]:
+def tenant_key() -> Mapped[int]:
     return mapped_column(ForeignKey("organizations.id"), primary_key=True)
 
 
-def _id() -> Mapped[int]:
+def identity_key() -> Mapped[int]:
     return mapped_column(BigInteger, Identity(always=True), primary_key=True)
 
 
@@ -46,13 +46,14 @@ class OrganizationRow(Base):
     name: Mapped[str] = mapped_column(Text)
     base_currency: Mapped[str] = mapped_column(Text)
     time_zone: Mapped[str] = mapped_column(Text)
+    loss_reason_required: Mapped[bool]
     created_at: Mapped[datetime]
 
 
 class UserRow(Base):
     __tablename__ = "users"
-    organization_id: Mapped[int] = _tenant_key()
-    id: Mapped[int] = _id()
+    organization_id: Mapped[int] = tenant_key()
+    id: Mapped[int] = identity_key()
     name: Mapped[str] = mapped_column(Text)
     initials: Mapped[str] = mapped_column(Text)
     email: Mapped[str] = mapped_column(Text)
@@ -74,8 +75,8 @@ class UserSalesGroupRow(Base):
 
 
 class _OrgUnitColumns:
-    organization_id: Mapped[int] = _tenant_key()
-    id: Mapped[int] = _id()
+    organization_id: Mapped[int] = tenant_key()
+    id: Mapped[int] = identity_key()
     name: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
@@ -97,8 +98,8 @@ class SalesGroupRow(_OrgUnitColumns, Base):
 
 class ApiKeyRow(Base):
     __tablename__ = "api_keys"
-    organization_id: Mapped[int] = _tenant_key()
-    id: Mapped[int] = _id()
+    organization_id: Mapped[int] = tenant_key()
+    id: Mapped[int] = identity_key()
     name: Mapped[str] = mapped_column(Text)
     prefix: Mapped[str] = mapped_column(Text)
     secret_hash: Mapped[bytes] = mapped_column(LargeBinary)
@@ -114,7 +115,7 @@ class EventRow(Base):
 
     __tablename__ = "events"
     organization_id: Mapped[int] = mapped_column(primary_key=True)
-    id: Mapped[int] = _id()
+    id: Mapped[int] = identity_key()
     xact_id: Mapped[str] = mapped_column(Text, server_default="pg_current_xact_id()")
     aggregate_type: Mapped[str] = mapped_column(Text)
     aggregate_id: Mapped[int]
@@ -143,17 +144,17 @@ class IdempotencyKeyRow(Base):
     locked_until: Mapped[datetime]
 
 
-def _table(model: type[Base]) -> Table:
+def table_of(model: type[Base]) -> Table:
     return cast(Table, model.__table__)
 
 
-organizations = _table(OrganizationRow)
-users = _table(UserRow)
-user_sales_groups = _table(UserSalesGroupRow)
-departments = _table(DepartmentRow)
-sales_regions = _table(SalesRegionRow)
-sales_groups = _table(SalesGroupRow)
-api_keys = _table(ApiKeyRow)
-events = _table(EventRow)
-event_retention = _table(EventRetentionRow)
-idempotency_keys = _table(IdempotencyKeyRow)
+organizations = table_of(OrganizationRow)
+users = table_of(UserRow)
+user_sales_groups = table_of(UserSalesGroupRow)
+departments = table_of(DepartmentRow)
+sales_regions = table_of(SalesRegionRow)
+sales_groups = table_of(SalesGroupRow)
+api_keys = table_of(ApiKeyRow)
+events = table_of(EventRow)
+event_retention = table_of(EventRetentionRow)
+idempotency_keys = table_of(IdempotencyKeyRow)

@@ -11,7 +11,8 @@ from salescore.repositories.models import organizations
 
 def _to_domain(row: Any) -> Organization:
     return Organization(id=row.id, name=row.name, base_currency=row.base_currency,
-                        time_zone=row.time_zone, created_at=row.created_at)
+                        time_zone=row.time_zone, created_at=row.created_at,
+                        loss_reason_required=row.loss_reason_required)
 
 
 class OrganizationRepository:

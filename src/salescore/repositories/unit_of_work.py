@@ -9,12 +9,18 @@ from typing import Any, Self
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from salescore.domain.events import DomainEvent
+from salescore.domain.lists import ListKind
 from salescore.domain.organization import UnitKind
 from salescore.repositories.api_keys import ApiKeyRepository
+from salescore.repositories.campaigns import CampaignRepository
+from salescore.repositories.customers import ContactRepository, CustomerRepository
 from salescore.repositories.events import EventRepository
 from salescore.repositories.idempotency import IdempotencyRepository
+from salescore.repositories.lists import ListRepository
+from salescore.repositories.opportunities import OpportunityRepository
 from salescore.repositories.org_units import OrgUnitRepository
 from salescore.repositories.organizations import OrganizationRepository
+from salescore.repositories.sales_processes import SalesProcessRepository
 from salescore.repositories.users import UserRepository
 
 
@@ -24,6 +30,11 @@ class UnitOfWork:
     api_keys: ApiKeyRepository
     events: EventRepository
     idempotency: IdempotencyRepository
+    campaigns: CampaignRepository
+    customers: CustomerRepository
+    contacts: ContactRepository
+    sales_processes: SalesProcessRepository
+    opportunities: OpportunityRepository
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
@@ -36,6 +47,11 @@ class UnitOfWork:
         self.api_keys = ApiKeyRepository(self.session)
         self.events = EventRepository(self.session)
         self.idempotency = IdempotencyRepository(self.session)
+        self.campaigns = CampaignRepository(self.session)
+        self.customers = CustomerRepository(self.session)
+        self.contacts = ContactRepository(self.session)
+        self.sales_processes = SalesProcessRepository(self.session)
+        self.opportunities = OpportunityRepository(self.session)
         self._pending = []
         return self
 
@@ -48,6 +64,9 @@ class UnitOfWork:
 
     def org_units(self, kind: UnitKind) -> OrgUnitRepository:
         return OrgUnitRepository(self.session, kind)
+
+    def lists(self, kind: ListKind) -> ListRepository:
+        return ListRepository(self.session, kind)
 
     def emit(self, organization_id: int, actor: dict[str, Any], *events: DomainEvent) -> None:
         """Record events to be written with this transaction's state."""

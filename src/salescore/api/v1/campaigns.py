@@ -1,0 +1,5 @@
+"""Campaigns."""
+
+from fastapi import APIRouter
+
+router = APIRouter(prefix="/v1/campaigns", tags=["campaigns"])

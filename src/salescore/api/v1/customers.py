@@ -1,0 +1,5 @@
+"""Customers."""
+
+from fastapi import APIRouter
+
+router = APIRouter(tags=["customers"])

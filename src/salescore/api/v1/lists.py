@@ -1,0 +1,5 @@
+"""Lists."""
+
+from fastapi import APIRouter
+
+router = APIRouter(prefix="/v1/lists", tags=["lists"])

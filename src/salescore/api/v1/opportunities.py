@@ -1,0 +1,5 @@
+"""Opportunities."""
+
+from fastapi import APIRouter
+
+router = APIRouter(prefix="/v1/opportunities", tags=["opportunities"])

@@ -1,0 +1,5 @@
+"""Sales processes."""
+
+from fastapi import APIRouter
+
+router = APIRouter(prefix="/v1/sales-processes", tags=["sales processes"])

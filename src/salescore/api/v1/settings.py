@@ -1,0 +1,5 @@
+"""Settings."""
+
+from fastapi import APIRouter
+
+router = APIRouter(prefix="/v1/settings", tags=["settings"])

@@ -1,0 +1,178 @@
+"""Typed table models of the opportunities core (migration 0002): configuration lists,
+campaigns, customers, contacts, sales processes, stages, opportunities and their sellers."""
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import BigInteger, Column, Computed, Numeric, Table, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from salescore.repositories.models import Base, identity_key, table_of, tenant_key
+
+Money = Numeric(18, 2)
+Percent = Numeric(5, 2)
+
+
+class _ListItemColumns:
+    organization_id: Mapped[int] = tenant_key()
+    id: Mapped[int] = identity_key()
+    name: Mapped[str] = mapped_column(Text)
+    position: Mapped[int]
+    active: Mapped[bool]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    version: Mapped[int]
+
+
+class OpportunityTypeRow(_ListItemColumns, Base):
+    __tablename__ = "opportunity_types"
+
+
+class SourceRow(_ListItemColumns, Base):
+    __tablename__ = "sources"
+
+
+class LossReasonRow(_ListItemColumns, Base):
+    __tablename__ = "loss_reasons"
+
+
+class CampaignRow(Base):
+    __tablename__ = "campaigns"
+    organization_id: Mapped[int] = tenant_key()
+    id: Mapped[int] = identity_key()
+    name: Mapped[str] = mapped_column(Text)
+    starts_on: Mapped[date | None]
+    ends_on: Mapped[date | None]
+    active: Mapped[bool]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    version: Mapped[int]
+
+
+class CustomerRow(Base):
+    __tablename__ = "customers"
+    organization_id: Mapped[int] = tenant_key()
+    id: Mapped[int] = identity_key()
+    name: Mapped[str] = mapped_column(Text)
+    org_number: Mapped[str | None] = mapped_column(Text)
+    email: Mapped[str | None] = mapped_column(Text)
+    phone: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(Text)
+    external_id: Mapped[str | None] = mapped_column(Text)
+    owner_id: Mapped[int | None]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    version: Mapped[int]
+
+
+class ContactRow(Base):
+    __tablename__ = "contacts"
+    organization_id: Mapped[int] = tenant_key()
+    id: Mapped[int] = identity_key()
+    customer_id: Mapped[int]
+    name: Mapped[str] = mapped_column(Text)
+    email: Mapped[str | None] = mapped_column(Text)
+    phone: Mapped[str | None] = mapped_column(Text)
+    title: Mapped[str | None] = mapped_column(Text)
+    external_id: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    version: Mapped[int]
+
+
+class SalesProcessRow(Base):
+    __tablename__ = "sales_processes"
+    organization_id: Mapped[int] = tenant_key()
+    id: Mapped[int] = identity_key()
+    name: Mapped[str] = mapped_column(Text)
+    active: Mapped[bool]
+    note: Mapped[str | None] = mapped_column(Text)
+    default_for_all: Mapped[bool]
+    created_at: Mapped[datetime]
+    created_by: Mapped[int | None]
+    updated_at: Mapped[datetime]
+    updated_by: Mapped[int | None]
+    version: Mapped[int]
+
+
+class StageRow(Base):
+    __tablename__ = "stages"
+    organization_id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[int] = identity_key()
+    sales_process_id: Mapped[int]
+    name: Mapped[str] = mapped_column(Text)
+    position: Mapped[int]
+    probability: Mapped[Decimal] = mapped_column(Percent)
+    kind: Mapped[str] = mapped_column(Text)
+    color: Mapped[str | None] = mapped_column(Text)
+    marks_quote_signed: Mapped[bool]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class OpportunityRow(Base):
+    __tablename__ = "opportunities"
+    organization_id: Mapped[int] = tenant_key()
+    id: Mapped[int] = identity_key()
+    name: Mapped[str] = mapped_column(Text)
+    description: Mapped[str | None] = mapped_column(Text)
+    customer_id: Mapped[int]
+    contact_id: Mapped[int | None]
+    owner_id: Mapped[int]
+    sales_process_id: Mapped[int]
+    stage_id: Mapped[int]
+    last_open_stage_id: Mapped[int | None]
+    status: Mapped[str] = mapped_column(Text)
+    type_id: Mapped[int | None]
+    source_id: Mapped[int | None]
+    campaign_id: Mapped[int | None]
+    amount: Mapped[Decimal] = mapped_column(Money)
+    currency: Mapped[str] = mapped_column(Text)
+    probability: Mapped[Decimal] = mapped_column(Percent)
+    probability_source: Mapped[str] = mapped_column(Text)
+    weighted_amount: Mapped[Decimal] = mapped_column(
+        Money, Computed("half_even_cents(amount * probability / 100)"))
+    margin_amount: Mapped[Decimal | None] = mapped_column(Money)
+    expected_close_date: Mapped[date | None]
+    follow_up_date: Mapped[date | None]
+    previous_follow_up_date: Mapped[date | None]
+    loss_reason_id: Mapped[int | None]
+    loss_note: Mapped[str | None] = mapped_column(Text)
+    closed_at: Mapped[datetime | None]
+    project_ref: Mapped[str | None] = mapped_column(Text)
+    external_id: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    created_by: Mapped[int | None]
+    updated_at: Mapped[datetime]
+    updated_by: Mapped[int | None]
+    version: Mapped[int]
+
+
+class OpportunitySellerRow(Base):
+    __tablename__ = "opportunity_sellers"
+    organization_id: Mapped[int] = mapped_column(primary_key=True)
+    opportunity_id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(primary_key=True)
+    share: Mapped[Decimal] = mapped_column(Percent)
+    added_seq: Mapped[int]
+
+
+opportunity_types = table_of(OpportunityTypeRow)
+sources = table_of(SourceRow)
+loss_reasons = table_of(LossReasonRow)
+campaigns = table_of(CampaignRow)
+customers = table_of(CustomerRow)
+contacts = table_of(ContactRow)
+sales_processes = table_of(SalesProcessRow)
+stages = table_of(StageRow)
+opportunities = table_of(OpportunityRow)
+opportunity_sellers = table_of(OpportunitySellerRow)
+
+# Whom a process is the default for: one row per target, exactly one of user, department,
+# region set. It has no key of its own, so it is a plain table rather than a mapped class.
+sales_process_defaults = Table(
+    "sales_process_defaults", Base.metadata,
+    *(Column(name, BigInteger, nullable=name in {"user_id", "department_id", "sales_region_id"})
+      for name in ("organization_id", "sales_process_id", "user_id", "department_id",
+                   "sales_region_id")),
+)
