@@ -15,6 +15,7 @@ def test_managers_do_not_administer_users_or_keys():
     assert Scope.USERS_WRITE not in scopes
     assert Scope.API_KEYS_WRITE not in scopes
     assert Scope.OPPORTUNITIES_WRITE in scopes
+    assert Scope.SALES_SETUP_WRITE in scopes
 
 
 def test_sellers_read_everything_and_write_sales_records():
@@ -22,6 +23,7 @@ def test_sellers_read_everything_and_write_sales_records():
     assert {s for s in Scope if s.endswith(":read")} <= scopes
     assert Scope.OPPORTUNITIES_WRITE in scopes
     assert Scope.ORGANIZATION_WRITE not in scopes
+    assert Scope.SALES_SETUP_WRITE not in scopes
 
 
 def test_integrations_get_no_scopes_from_their_role():

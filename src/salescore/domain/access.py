@@ -2,7 +2,9 @@
 
 Users get the scopes of their role; API keys (role `integration`) get the scopes they were
 created with. Admins hold every scope; managers every one but administering users and keys;
-sellers read everything and write the sales records (ownership is checked per record)."""
+sellers read everything and write the sales records (ownership is checked per record).
+`sales_setup:write` (sales processes, configuration lists, campaigns) is held by admins and
+managers, who run the sales process; sellers work within it."""
 
 from dataclasses import dataclass
 from enum import StrEnum
@@ -31,6 +33,7 @@ class Scope(StrEnum):
     ACTIVITIES_READ = "activities:read"
     ACTIVITIES_WRITE = "activities:write"
     REPORTS_READ = "reports:read"
+    SALES_SETUP_WRITE = "sales_setup:write"
 
 
 ALL_SCOPES = frozenset(Scope)
