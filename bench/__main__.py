@@ -3,10 +3,11 @@
 import argparse
 from collections.abc import Callable
 
-from bench import platform_me
+from bench import opportunities, platform_me
 from bench.report import Options, Report, machine, machine_line, write_json
 
-BENCHMARKS: dict[str, Callable[[Options], Report]] = {platform_me.NAME: platform_me.run}
+BENCHMARKS: dict[str, Callable[[Options], Report]] = {platform_me.NAME: platform_me.run,
+                                                     opportunities.NAME: opportunities.run}
 
 
 def parser() -> argparse.ArgumentParser:

@@ -247,7 +247,81 @@ CREATE TABLE opportunity_sellers (
         REFERENCES users (organization_id, id)
 );
 CREATE INDEX ix_opportunity_sellers_user ON opportunity_sellers (organization_id, user_id);
+
+CREATE TABLE opportunity_history (
+    organization_id bigint NOT NULL REFERENCES organizations (id),
+    id bigint GENERATED ALWAYS AS IDENTITY,
+    opportunity_id bigint NOT NULL,
+    version integer NOT NULL,
+    valid_from timestamptz NOT NULL DEFAULT now(),
+    valid_to timestamptz,
+    status text NOT NULL,
+    sales_process_id bigint NOT NULL,
+    stage_id bigint NOT NULL,
+    owner_id bigint NOT NULL,
+    customer_id bigint NOT NULL,
+    campaign_id bigint,
+    source_id bigint,
+    type_id bigint,
+    amount numeric(18, 2) NOT NULL,
+    currency text NOT NULL,
+    probability numeric(5, 2) NOT NULL,
+    weighted_amount numeric(18, 2) NOT NULL,
+    expected_close_date date,
+    closed_at timestamptz,
+    loss_reason_id bigint,
+    created_at timestamptz NOT NULL,
+    CONSTRAINT pk_opportunity_history PRIMARY KEY (organization_id, id)
+);
+CREATE INDEX ix_opportunity_history_opportunity ON opportunity_history (
+    organization_id, opportunity_id, valid_from);
+CREATE INDEX ix_opportunity_history_valid_from ON opportunity_history (organization_id,
+                                                                      valid_from);
+CREATE INDEX ix_opportunity_history_current ON opportunity_history (organization_id,
+                                                                   opportunity_id)
+    WHERE valid_to IS NULL;
 """
+
+# The opportunity's forecast-relevant state over time, kept by the database itself so that
+# every path that writes opportunities (the API, stage removal, bulk imports, COPY) leaves
+# it right: each change of a tracked column closes the current row and opens a new one.
+HISTORY_FUNCTION = """
+CREATE FUNCTION record_opportunity_history() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP IN ('UPDATE', 'DELETE') THEN
+        UPDATE opportunity_history SET valid_to = now()
+        WHERE organization_id = OLD.organization_id AND opportunity_id = OLD.id
+          AND valid_to IS NULL;
+    END IF;
+    IF TG_OP IN ('INSERT', 'UPDATE') THEN
+        INSERT INTO opportunity_history (
+            organization_id, opportunity_id, version, status, sales_process_id, stage_id,
+            owner_id, customer_id, campaign_id, source_id, type_id, amount, currency,
+            probability, weighted_amount, expected_close_date, closed_at, loss_reason_id,
+            created_at)
+        VALUES (
+            NEW.organization_id, NEW.id, NEW.version, NEW.status, NEW.sales_process_id,
+            NEW.stage_id, NEW.owner_id, NEW.customer_id, NEW.campaign_id, NEW.source_id,
+            NEW.type_id, NEW.amount, NEW.currency, NEW.probability, NEW.weighted_amount,
+            NEW.expected_close_date, NEW.closed_at, NEW.loss_reason_id, NEW.created_at);
+    END IF;
+    RETURN NULL;
+END
+$$
+"""
+_TRACKED = ("status, sales_process_id, stage_id, owner_id, customer_id, campaign_id, "
+            "source_id, type_id, amount, currency, probability, expected_close_date, "
+            "closed_at, loss_reason_id")
+HISTORY_TRIGGERS = (
+    "CREATE TRIGGER tr_opportunities_history_insert AFTER INSERT ON opportunities "
+    "FOR EACH ROW EXECUTE FUNCTION record_opportunity_history()",
+    "CREATE TRIGGER tr_opportunities_history_update AFTER UPDATE ON opportunities "
+    f"FOR EACH ROW WHEN (ROW({_TRACKED.replace(', ', ', OLD.').join(['OLD.', ''])}) "
+    f"IS DISTINCT FROM ROW({_TRACKED.replace(', ', ', NEW.').join(['NEW.', ''])})) "
+    "EXECUTE FUNCTION record_opportunity_history()",
+    "CREATE TRIGGER tr_opportunities_history_delete AFTER DELETE ON opportunities "
+    "FOR EACH ROW EXECUTE FUNCTION record_opportunity_history()",
+)
 
 TRIGRAM_INDEXES = """
 CREATE INDEX ix_opportunities_name_trgm ON opportunities USING gin (name gin_trgm_ops);
@@ -257,8 +331,10 @@ CREATE INDEX ix_customers_name_trgm ON customers USING gin (name gin_trgm_ops)
 """
 
 DOWNGRADE = """
+DROP TABLE opportunity_history;
 DROP TABLE opportunity_sellers;
 DROP TABLE opportunities;
+DROP FUNCTION record_opportunity_history();
 DROP TABLE stages;
 DROP TABLE sales_process_defaults;
 DROP TABLE sales_processes;
@@ -285,6 +361,9 @@ def _trigram_available() -> bool:
 
 def upgrade() -> None:
     _execute(UPGRADE)
+    op.execute(HISTORY_FUNCTION)
+    for trigger in HISTORY_TRIGGERS:
+        op.execute(trigger)
     if _trigram_available():
         op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
         _execute(TRIGRAM_INDEXES)

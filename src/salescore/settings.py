@@ -28,6 +28,10 @@ class Settings(BaseSettings):
     event_retention_days: int = Field(default=90, gt=0)
     idempotency_ttl_hours: int = Field(default=24, gt=0)
     db_pool_size: int = Field(default=10, gt=0)
+    auth_cache_seconds: float = Field(
+        default=30, ge=0,
+        description="How long a process keeps a credential's caller; 0 disables the cache.",
+    )
     log_level: str = "info"
 
     @cached_property

@@ -17,19 +17,25 @@ from salescore.api.middleware import Idempotency, RequestContext
 from salescore.api.state import AppState
 from salescore.api.tokens import TokenSettings
 from salescore.api.v1 import (
+    activities,
     api_keys,
     auth,
     campaigns,
     customers,
     events,
     lists,
+    notifications,
     opportunities,
+    opportunity_sellers,
     org_units,
+    reports,
     sales_processes,
     users,
 )
 from salescore.api.v1 import settings as settings_api
 from salescore.repositories.database import make_engine, make_sessions
+from salescore.repositories.notifications import AuthListener, local_auth_hook
+from salescore.services.caller_cache import CallerCache
 from salescore.settings import Settings
 
 DESCRIPTION = """The sales-opportunity core of a CRM.
@@ -43,18 +49,32 @@ read before."""
 def create_app(settings: Settings, database_url: str) -> FastAPI:
     engine = make_engine(database_url, pool_size=settings.db_pool_size)
     secret = settings.signing_secret
+    callers = CallerCache(settings.auth_cache_seconds)
+    sessions = make_sessions(engine)
+    sessions.configure(info=local_auth_hook(callers.forget))
     state = AppState(
-        settings=settings, engine=engine, sessions=make_sessions(engine),
+        settings=settings, engine=engine, sessions=sessions,
+        reads=make_sessions(engine.execution_options(isolation_level="AUTOCOMMIT")),
         tokens=TokenSettings(secret=secret, issuer=settings.jwt_issuer,
                              audience=settings.jwt_audience,
                              ttl=timedelta(seconds=settings.token_ttl_seconds)),
         cursors=CursorCodec(hashlib.sha256(b"cursor:" + secret.encode()).digest()),
+        callers=callers,
+        auth_listener=AuthListener(engine, on_change=callers.forget,
+                                   on_up=callers.listening, on_down=callers.deaf),
     )
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        yield
-        await engine.dispose()
+        """The caller cache is used only while its listener hears changes (none without a
+        lifespan, as in tests that do not start one, or with SALESCORE_AUTH_CACHE_SECONDS=0)."""
+        if callers.seconds > 0:
+            await state.auth_listener.start()
+        try:
+            yield
+        finally:
+            await state.auth_listener.stop()
+            await engine.dispose()
 
     app = FastAPI(title="salescore", version=__version__, description=DESCRIPTION,
                   lifespan=lifespan)
@@ -63,7 +83,8 @@ def create_app(settings: Settings, database_url: str) -> FastAPI:
     for router in [health.router, auth.router, users.router, *org_units.routers,
                    api_keys.router, events.router, settings_api.router, lists.router,
                    campaigns.router, customers.router, sales_processes.router,
-                   opportunities.router]:
+                   opportunities.router, opportunity_sellers.router, activities.router,
+                   notifications.router, reports.router]:
         app.include_router(router)
     app.add_middleware(Idempotency)
     app.add_middleware(RequestContext, max_body=settings.max_body_bytes)

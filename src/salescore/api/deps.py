@@ -3,18 +3,17 @@
 from typing import Annotated
 
 from fastapi import Depends, Header, Request
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.openapi.models import HTTPBearer as HTTPBearerModel
+from fastapi.security.base import SecurityBase
 
 from salescore.api.state import AppState
 from salescore.api.tokens import read_token
 from salescore.domain.access import Caller
 from salescore.domain.errors import NotAuthenticated, PreconditionFailed
 from salescore.repositories.unit_of_work import UnitOfWork
-from salescore.services.auth import api_key_caller, user_caller
+from salescore.services.auth import Identity, api_key_identity, user_identity
+from salescore.services.caller_cache import credential_key
 from salescore.services.credentials import is_api_key
-
-bearer = HTTPBearer(auto_error=False, bearerFormat="JWT or API key",
-                    description="A token from POST /v1/auth/token, or an API key.")
 
 
 async def app_state(request: Request) -> AppState:
@@ -25,39 +24,85 @@ async def app_state(request: Request) -> AppState:
 AppStateDep = Annotated[AppState, Depends(app_state)]
 
 
-async def unit_of_work(state: AppStateDep) -> UnitOfWork:
-    return UnitOfWork(state.sessions)
+async def unit_of_work(request: Request) -> UnitOfWork:
+    return UnitOfWork(request.app.state.salescore.sessions)
 
 
 UnitOfWorkDep = Annotated[UnitOfWork, Depends(unit_of_work)]
 
 
-async def authenticate(state: AppState, authorization: str | None) -> Caller:
-    """The caller a bearer credential stands for: an API key or a user's token."""
+def bearer_credential(authorization: str | None) -> str:
+    """The credential of an `Authorization: Bearer …` header."""
     scheme, _, token = (authorization or "").partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        raise NotAuthenticated("a bearer token or API key is required")
     token = token.strip()
-    uow = UnitOfWork(state.sessions)
+    if scheme.lower() != "bearer" or not token:
+        raise NotAuthenticated("a bearer token or API key is required")
+    return token
+
+
+async def identify(state: AppState, authorization: str | None) -> Identity:
+    """Who a bearer credential stands for: an API key or a user's token.
+
+    The caller cache answers first, keyed by the SHA-256 of the credential, so that a
+    known one costs no database round trip and no signature check (the token is the very
+    string whose signature, `iss`, `aud`, `iat` and `sub` were checked when it was kept,
+    and its entry ends by its `exp`). Else one statement finds the caller, its
+    organization and user; see services/caller_cache.py for when entries are forgotten."""
+    token = bearer_credential(authorization)
+    key = credential_key(token)
+    cache = state.callers
+    found = cache.get(key)
+    if found is not None:
+        return found
+    ticket = cache.ticket()
+    uow = UnitOfWork(state.reads)
     if is_api_key(token):
-        return await api_key_caller(uow, secret=token)
+        identity = await api_key_identity(uow, secret_hash=key)
+        cache.put(key, identity, ticket=ticket)
+        return identity
     claims = read_token(state.tokens, token)
-    return await user_caller(uow, organization_id=claims.organization_id,
-                             user_id=claims.user_id)
+    identity = await user_identity(uow, organization_id=claims.organization_id,
+                                   user_id=claims.user_id)
+    cache.put(key, identity, ticket=ticket, not_after=claims.expires_at)
+    return identity
 
 
-async def current_caller(request: Request, state: AppStateDep,
-                         _: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
-                         ) -> Caller:
-    cached: Caller | None = getattr(request.state, "caller", None)
-    if cached is not None:
-        return cached
-    caller = await authenticate(state, request.headers.get("authorization"))
-    request.state.caller = caller
-    return caller
+async def authenticate(state: AppState, authorization: str | None) -> Caller:
+    """The caller a bearer credential stands for."""
+    return (await identify(state, authorization)).caller
 
 
-CallerDep = Annotated[Caller, Depends(current_caller)]
+class BearerAuth(SecurityBase):
+    """`Authorization: Bearer <JWT or API key>`, resolved in one dependency that is also
+    the `HTTPBearer` security scheme of the spec. FastAPI's cost per request grows with
+    each dependency it solves, and this one runs on nearly every request."""
+
+    def __init__(self) -> None:
+        self.model = HTTPBearerModel(bearerFormat="JWT or API key",
+                                     description="A token from POST /v1/auth/token, "
+                                                 "or an API key.")
+        self.scheme_name = "HTTPBearer"
+
+
+class CallerAuth(BearerAuth):
+    async def __call__(self, request: Request) -> Caller:
+        known: Caller | None = getattr(request.state, "caller", None)  # the middleware's
+        if known is not None:
+            return known
+        caller = await authenticate(request.app.state.salescore,
+                                    request.headers.get("authorization"))
+        request.state.caller = caller
+        return caller
+
+
+class IdentityAuth(BearerAuth):
+    async def __call__(self, request: Request) -> Identity:
+        return await identify(request.app.state.salescore,
+                              request.headers.get("authorization"))
+
+
+IdentityDep = Annotated[Identity, Depends(IdentityAuth())]
+CallerDep = Annotated[Caller, Depends(CallerAuth())]
 
 
 def expected_version(

@@ -69,9 +69,12 @@ class Idempotency:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "POST":  # a lifespan has no headers
+            await self.app(scope, receive, send)
+            return
         headers = Headers(scope=scope)
         key = headers.get("idempotency-key")
-        if scope["type"] != "http" or scope["method"] != "POST" or key is None:
+        if key is None:
             await self.app(scope, receive, send)
             return
         request = Request(scope)

@@ -1,4 +1,4 @@
-"""What the app holds for its whole life: settings, the database, keys."""
+"""What the app holds for its whole life: settings, the database, keys, the caller cache."""
 
 from dataclasses import dataclass
 
@@ -6,6 +6,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from salescore.api.cursors import CursorCodec
 from salescore.api.tokens import TokenSettings
+from salescore.repositories.notifications import AuthListener
+from salescore.services.caller_cache import CallerCache
 from salescore.settings import Settings
 
 
@@ -14,5 +16,10 @@ class AppState:
     settings: Settings
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
+    # Each statement on its own (autocommit): for use cases that read with one statement,
+    # saving a BEGIN and a ROLLBACK round trip each.
+    reads: async_sessionmaker[AsyncSession]
     tokens: TokenSettings
     cursors: CursorCodec
+    callers: CallerCache
+    auth_listener: AuthListener

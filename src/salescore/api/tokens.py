@@ -27,6 +27,7 @@ class TokenSettings:
 class TokenClaims:
     organization_id: int
     user_id: int
+    expires_at: int  # `exp`: seconds since the epoch
 
 
 def issue_token(settings: TokenSettings, *, organization_id: int, user_id: int,
@@ -45,6 +46,7 @@ def read_token(settings: TokenSettings, token: str) -> TokenClaims:
         claims = jwt.decode(token, settings.secret, algorithms=[ALGORITHM],
                             audience=settings.audience, issuer=settings.issuer,
                             options=_OPTIONS)
-        return TokenClaims(organization_id=int(claims["org"]), user_id=int(claims["sub"]))
+        return TokenClaims(organization_id=int(claims["org"]), user_id=int(claims["sub"]),
+                           expires_at=int(claims["exp"]))
     except (JWTError, KeyError, TypeError, ValueError) as error:
         raise NotAuthenticated("the token is invalid or expired") from error

@@ -5,11 +5,12 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from salescore.domain.access import Role, Scope
+from salescore.domain.currencies import ISO_4217
 from salescore.domain.errors import InvalidInput
 
-_CURRENCY = re.compile(r"^[A-Z]{3}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
@@ -21,6 +22,9 @@ class Organization:
     time_zone: str
     created_at: datetime
     loss_reason_required: bool = False
+    reminder_task_enabled: bool = True
+    reminder_task_days: int = 1
+    stagnant_days: int = 30
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,10 +81,19 @@ class ApiKey:
 
 
 def check_currency(code: str, field: str = "currency") -> str:
-    """A currency is an ISO 4217 code: three capital letters."""
-    if not _CURRENCY.match(code):
+    """A currency is an ISO 4217 code in circulation, in capitals (NOK, SEK, EUR)."""
+    if code not in ISO_4217:
         raise InvalidInput.of(field, "must be an ISO 4217 code such as NOK")
     return code
+
+
+def check_time_zone(name: str, field: str = "time_zone") -> str:
+    """A time zone is an IANA name such as Europe/Oslo."""
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InvalidInput.of(field, "must be an IANA time zone such as Europe/Oslo") from None
+    return name
 
 
 def check_email(email: str, field: str = "email") -> str:

@@ -47,6 +47,9 @@ class OrganizationRow(Base):
     base_currency: Mapped[str] = mapped_column(Text)
     time_zone: Mapped[str] = mapped_column(Text)
     loss_reason_required: Mapped[bool]
+    reminder_task_enabled: Mapped[bool]
+    reminder_task_days: Mapped[int]
+    stagnant_days: Mapped[int]
     created_at: Mapped[datetime]
 
 

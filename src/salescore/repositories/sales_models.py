@@ -157,6 +157,35 @@ class OpportunitySellerRow(Base):
     added_seq: Mapped[int]
 
 
+class OpportunityHistoryRow(Base):
+    """An opportunity's forecast-relevant state from `valid_from` until `valid_to` (open:
+    current), kept by a trigger on `opportunities` (migration 0002)."""
+
+    __tablename__ = "opportunity_history"
+    organization_id: Mapped[int] = tenant_key()
+    id: Mapped[int] = identity_key()
+    opportunity_id: Mapped[int]
+    version: Mapped[int]
+    valid_from: Mapped[datetime]
+    valid_to: Mapped[datetime | None]
+    status: Mapped[str] = mapped_column(Text)
+    sales_process_id: Mapped[int]
+    stage_id: Mapped[int]
+    owner_id: Mapped[int]
+    customer_id: Mapped[int]
+    campaign_id: Mapped[int | None]
+    source_id: Mapped[int | None]
+    type_id: Mapped[int | None]
+    amount: Mapped[Decimal] = mapped_column(Money)
+    currency: Mapped[str] = mapped_column(Text)
+    probability: Mapped[Decimal] = mapped_column(Percent)
+    weighted_amount: Mapped[Decimal] = mapped_column(Money)
+    expected_close_date: Mapped[date | None]
+    closed_at: Mapped[datetime | None]
+    loss_reason_id: Mapped[int | None]
+    created_at: Mapped[datetime]
+
+
 opportunity_types = table_of(OpportunityTypeRow)
 sources = table_of(SourceRow)
 loss_reasons = table_of(LossReasonRow)
@@ -167,6 +196,7 @@ sales_processes = table_of(SalesProcessRow)
 stages = table_of(StageRow)
 opportunities = table_of(OpportunityRow)
 opportunity_sellers = table_of(OpportunitySellerRow)
+opportunity_history = table_of(OpportunityHistoryRow)
 
 # Whom a process is the default for: one row per target, exactly one of user, department,
 # region set. It has no key of its own, so it is a plain table rather than a mapped class.
@@ -176,3 +206,21 @@ sales_process_defaults = Table(
       for name in ("organization_id", "sales_process_id", "user_id", "department_id",
                    "sales_region_id")),
 )
+
+
+class ExchangeRateRow(Base):
+    """How many units of the organization's base currency one unit of `currency` is worth,
+    from `valid_from` until the next rate of that currency (migration 0004)."""
+
+    __tablename__ = "exchange_rates"
+    organization_id: Mapped[int] = tenant_key()
+    id: Mapped[int] = identity_key()
+    currency: Mapped[str] = mapped_column(Text)
+    rate: Mapped[Decimal] = mapped_column(Numeric(20, 10))
+    valid_from: Mapped[date]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    version: Mapped[int]
+
+
+exchange_rates = table_of(ExchangeRateRow)

@@ -10,16 +10,21 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from salescore.domain.events import DomainEvent
 from salescore.domain.lists import ListKind
+from salescore.domain.notifications import notifications_for
 from salescore.domain.organization import UnitKind
+from salescore.repositories.activities import ActivityRepository
 from salescore.repositories.api_keys import ApiKeyRepository
 from salescore.repositories.campaigns import CampaignRepository
 from salescore.repositories.customers import ContactRepository, CustomerRepository
 from salescore.repositories.events import EventRepository
 from salescore.repositories.idempotency import IdempotencyRepository
+from salescore.repositories.inbox import InboxRepository
 from salescore.repositories.lists import ListRepository
 from salescore.repositories.opportunities import OpportunityRepository
 from salescore.repositories.org_units import OrgUnitRepository
 from salescore.repositories.organizations import OrganizationRepository
+from salescore.repositories.references import ReferenceRepository
+from salescore.repositories.reports import ReportRepository
 from salescore.repositories.sales_processes import SalesProcessRepository
 from salescore.repositories.users import UserRepository
 
@@ -35,6 +40,10 @@ class UnitOfWork:
     contacts: ContactRepository
     sales_processes: SalesProcessRepository
     opportunities: OpportunityRepository
+    activities: ActivityRepository
+    inbox: InboxRepository
+    references: ReferenceRepository
+    reports: ReportRepository
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
@@ -52,6 +61,10 @@ class UnitOfWork:
         self.contacts = ContactRepository(self.session)
         self.sales_processes = SalesProcessRepository(self.session)
         self.opportunities = OpportunityRepository(self.session)
+        self.activities = ActivityRepository(self.session)
+        self.inbox = InboxRepository(self.session)
+        self.references = ReferenceRepository(self.session)
+        self.reports = ReportRepository(self.session)
         self._pending = []
         return self
 
@@ -73,7 +86,10 @@ class UnitOfWork:
         self._pending.extend((organization_id, actor, event) for event in events)
 
     async def commit(self) -> None:
+        """Write the pending events, and the notifications they give, then commit."""
         if self._pending:
             await self.events.append(self._pending)
+            for organization_id, actor, event in self._pending:
+                await self.inbox.add(organization_id, notifications_for(event, actor))
             self._pending = []
         await self.session.commit()

@@ -3,17 +3,19 @@
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, func, insert, select, update
+from sqlalchemy import ColumnElement, bindparam, delete, func, insert, select, update
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from salescore.domain.access import Role
 from salescore.domain.listing import ListQuery, Page
-from salescore.domain.organization import User
+from salescore.domain.organization import Organization, User
 from salescore.repositories.database import unique_or_conflict
 from salescore.repositories.listing import fetch_page
+from salescore.repositories.models import organizations, users
 from salescore.repositories.models import user_sales_groups as memberships
-from salescore.repositories.models import users
+from salescore.repositories.notifications import notify_auth_change
+from salescore.repositories.organizations import ORGANIZATION_COLUMNS, organization_of
 
 _group_ids = (
     select(func.coalesce(
@@ -27,6 +29,13 @@ _group_ids = (
     .label("sales_group_ids")
 )
 _user_columns = [c for c in users.c if c.key != "password_hash"]
+# Built once: authentication runs it on every request the caller cache cannot answer.
+_ACTIVE_WITH_ORGANIZATION = (
+    select(*_user_columns, _group_ids, *ORGANIZATION_COLUMNS)
+    .join_from(users, organizations, organizations.c.id == users.c.organization_id)
+    .where(users.c.organization_id == bindparam("organization_id"),
+           users.c.id == bindparam("user_id"), users.c.active)
+)
 LIST_COLUMNS: dict[str, ColumnElement[Any]] = {
     "id": users.c.id, "name": users.c.name, "email": users.c.email,
     "initials": users.c.initials, "role": users.c.role, "active": users.c.active,
@@ -86,11 +95,17 @@ class UserRepository:
         return [(r.organization_id, r.id, r.password_hash)
                 for r in (await self._session.execute(stmt)).all()]
 
-    async def role_if_active(self, organization_id: int, user_id: int) -> Role | None:
-        stmt = select(users.c.role).where(users.c.organization_id == organization_id,
-                                          users.c.id == user_id, users.c.active)
-        role = (await self._session.execute(stmt)).scalar_one_or_none()
-        return None if role is None else Role(role)
+    async def active_with_organization(self, organization_id: int,
+                                       user_id: int) -> tuple[Organization, User] | None:
+        """An active user and their organization, in one statement (authentication)."""
+        row = (await self._session.execute(_ACTIVE_WITH_ORGANIZATION, {
+            "organization_id": organization_id, "user_id": user_id})).one_or_none()
+        return None if row is None else (organization_of(row), _to_domain(row))
+
+    async def notify_auth_change(self, organization_id: int) -> None:
+        """On commit, every process forgets the callers it knows of this organization: a
+        user's role, activity, name or email is part of who they are when they call."""
+        await notify_auth_change(self._session, organization_id)
 
     async def add(self, organization_id: int, *, values: dict[str, Any],
                   sales_group_ids: Sequence[int]) -> int:

@@ -48,4 +48,5 @@ async def revoke_api_key(uow: UnitOfWork, *, caller: Caller, key_id: int) -> Non
         if await uow.api_keys.revoke(caller.organization_id, key_id):
             uow.emit(caller.organization_id, caller.actor,
                      DomainEvent("api_key.revoked", "api_key", key_id, {"name": key.name}))
+            await uow.api_keys.notify_auth_change(caller.organization_id)
         await uow.commit()

@@ -1,9 +1,12 @@
 """Who is calling: passwords checked at login, tokens and API keys turned into a Caller."""
 
+from dataclasses import dataclass
+
 from salescore.domain.access import Caller, Role, scopes_of_role
 from salescore.domain.errors import InvalidInput, NotAuthenticated
+from salescore.domain.organization import Organization, User
 from salescore.repositories.unit_of_work import UnitOfWork
-from salescore.services.credentials import api_key_hash, password_matches
+from salescore.services.credentials import password_matches
 
 
 async def log_in(uow: UnitOfWork, *, email: str, password: str,
@@ -27,22 +30,37 @@ async def log_in(uow: UnitOfWork, *, email: str, password: str,
     return matches[0]
 
 
-async def user_caller(uow: UnitOfWork, *, organization_id: int, user_id: int) -> Caller:
+@dataclass(frozen=True, slots=True)
+class Identity:
+    """Who is calling, as `GET /v1/me` describes them: the caller, its organization, and
+    its user record unless the caller is an API key."""
+
+    caller: Caller
+    organization: Organization
+    user: User | None = None
+
+
+async def user_identity(uow: UnitOfWork, *, organization_id: int, user_id: int) -> Identity:
     """The caller behind a token: the user must still exist and be active; the role is
-    read afresh so that a changed role takes effect at once."""
+    read afresh (or taken from a cache that forgets on every change, services/caller_cache)
+    so that a changed role or a deactivation takes effect at once. One statement."""
     async with uow:
-        role = await uow.users.role_if_active(organization_id, user_id)
-    if role is None:
+        found = await uow.users.active_with_organization(organization_id, user_id)
+    if found is None:
         raise NotAuthenticated("the token's user is no longer active")
-    return Caller(organization_id=organization_id, role=role, scopes=scopes_of_role(role),
-                  user_id=user_id)
+    organization, user = found
+    caller = Caller(organization_id=organization_id, role=user.role,
+                    scopes=scopes_of_role(user.role), user_id=user_id)
+    return Identity(caller, organization, user)
 
 
-async def api_key_caller(uow: UnitOfWork, *, secret: str) -> Caller:
-    """The caller behind an API key that exists and is not revoked."""
+async def api_key_identity(uow: UnitOfWork, *, secret_hash: bytes) -> Identity:
+    """The caller behind an API key that exists and is not revoked. One statement."""
     async with uow:
-        key = await uow.api_keys.by_secret_hash(api_key_hash(secret))
-    if key is None:
+        found = await uow.api_keys.live_with_organization(secret_hash)
+    if found is None:
         raise NotAuthenticated("unknown or revoked API key")
-    return Caller(organization_id=key.organization_id, role=Role.INTEGRATION,
-                  scopes=key.scopes, api_key_id=key.id)
+    organization, key = found
+    caller = Caller(organization_id=key.organization_id, role=Role.INTEGRATION,
+                    scopes=key.scopes, api_key_id=key.id)
+    return Identity(caller, organization)

@@ -6,7 +6,6 @@ from salescore.domain.access import ALL_SCOPES, Caller, Role
 from salescore.domain.events import DomainEvent
 from salescore.domain.organization import (
     Organization,
-    User,
     check_currency,
     check_email,
     initials_of,
@@ -50,14 +49,3 @@ async def create_organization(uow: UnitOfWork, *, name: str, admin_email: str,
                  DomainEvent("api_key.created", "api_key", key.id, {"name": key.name}))
         await uow.commit()
     return NewOrganization(organization, admin_id, secret)
-
-
-async def describe_caller(uow: UnitOfWork, *,
-                          caller: Caller) -> tuple[Organization, User | None]:
-    """The caller's organization, and the caller's user record unless it is an API key."""
-    async with uow:
-        organization = await uow.organizations.get(caller.organization_id)
-        user = None if caller.user_id is None else await uow.users.get(
-            caller.organization_id, caller.user_id)
-    assert organization is not None, "a caller's organization always exists"
-    return organization, user

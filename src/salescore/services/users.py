@@ -118,5 +118,6 @@ async def update_user(uow: UnitOfWork, *, caller: Caller, user_id: int,
             diff["password"] = {"from": None, "to": None}
         uow.emit(org, caller.actor, DomainEvent("user.updated", "user", user_id,
                                                 {"changes": diff}))
+        await uow.users.notify_auth_change(org)  # role, activity: at once, in every process
         await uow.commit()
     return after

@@ -3,16 +3,44 @@
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Form
+from fastapi import APIRouter, Form, Response
 
-from salescore.api.deps import AppStateDep, CallerDep, UnitOfWorkDep
+from salescore.api.deps import AppStateDep, IdentityDep, UnitOfWorkDep
 from salescore.api.errors import problem_responses
 from salescore.api.tokens import issue_token
 from salescore.api.v1.schemas import MeRead, TokenRead
-from salescore.services.auth import log_in
-from salescore.services.organizations import describe_caller
+from salescore.services.auth import Identity, log_in
 
 router = APIRouter(prefix="/v1", tags=["auth"])
+_ME_BODIES_KEPT = 1024
+_ME_BODIES: dict[int, tuple[Identity, bytes]] = {}
+
+
+# First in the router: it is the route called most, and routes are matched in order.
+@router.get("/me", response_model=MeRead, responses=problem_responses(401))
+async def read_me(identity: IdentityDep) -> Response:
+    """The caller: a user or an API key, with organization, role and scopes."""
+    # Authentication found all of it (or the caller cache kept it): no further query.
+    return Response(_me_body(identity), media_type="application/json")
+
+
+def _me_body(identity: Identity) -> bytes:
+    """The JSON of `MeRead`, rendered once per identity the caller cache hands out (an
+    entry is a new Identity whenever anything in it changed)."""
+    known = _ME_BODIES.get(id(identity))
+    if known is not None and known[0] is identity:
+        return known[1]
+    caller, organization, user = identity.caller, identity.organization, identity.user
+    body = MeRead(
+        organization_id=organization.id, organization_name=organization.name,
+        base_currency=organization.base_currency, role=caller.role,
+        scopes=sorted(caller.scopes), user_id=caller.user_id, api_key_id=caller.api_key_id,
+        name=None if user is None else user.name, email=None if user is None else user.email,
+    ).model_dump_json().encode()
+    if len(_ME_BODIES) >= _ME_BODIES_KEPT:
+        del _ME_BODIES[next(iter(_ME_BODIES))]
+    _ME_BODIES[id(identity)] = (identity, body)  # holding it keeps its id from reuse
+    return body
 
 
 @router.post("/auth/token", response_model=TokenRead, responses=problem_responses(401))
@@ -30,15 +58,3 @@ async def create_token(
                              organization_id=organization_id)
     token = issue_token(state.tokens, organization_id=org, user_id=user, now=datetime.now(UTC))
     return TokenRead(access_token=token, expires_in=int(state.tokens.ttl.total_seconds()))
-
-
-@router.get("/me", response_model=MeRead, responses=problem_responses(401))
-async def read_me(caller: CallerDep, uow: UnitOfWorkDep) -> MeRead:
-    """The caller: a user or an API key, with organization, role and scopes."""
-    organization, user = await describe_caller(uow, caller=caller)
-    return MeRead(
-        organization_id=organization.id, organization_name=organization.name,
-        base_currency=organization.base_currency, role=caller.role,
-        scopes=sorted(caller.scopes), user_id=caller.user_id, api_key_id=caller.api_key_id,
-        name=None if user is None else user.name, email=None if user is None else user.email,
-    )

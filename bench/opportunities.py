@@ -1,0 +1,360 @@
+"""opportunities: the opportunities API on 1,000,000 opportunities, against baselines.
+
+The data set is bench/seed.py's, kept between runs (bench/results/opportunities-db-*/ for
+the embedded server; the database itself when SALESCORE_DATABASE_URL is set). A real
+`salescore serve` (one uvicorn worker) and bench/baseline_app.py (the same, one worker)
+run side by side on that database; the load comes over loopback (random_load.py):
+
+(a) GET /v1/opportunities/{id}, random ids, under load, against the baseline app's
+    bare asyncpg route: target ratio of throughputs >= 0.5;
+(b) a page of one owner's open opportunities in a three-month window, one connection:
+    target p99 < 50 ms;
+(c) `q=AS%` and `q=%nord%` (name, description, customer name), one connection:
+    target p50 < 150 ms;
+(d) POST /v1/opportunities with 16 connections: target >= 300 per second; the baseline is
+    raw asyncpg inserting the same rows (opportunity, seller, event) in one transaction,
+    16 at a time. What (d) and its baseline wrote is deleted at the end."""
+
+import asyncio
+import contextlib
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+import httpx
+
+from bench import seed
+from bench.load import Round, Summary
+from bench.random_load import Pattern, choose, measure
+from bench.report import RESULTS, Options, Report, machine, write_json
+from bench.server import HOST, ROOT, Server, Stopped, free_port, salescore, server_env, stop
+
+NAME = "opportunities"
+LOGS = RESULTS / "opportunities-logs"
+READY_TIMEOUT = 120.0
+RATIO_TARGET, LIST_P99_MS, SEARCH_P50_MS, CREATE_RPS = 0.5, 50.0, 150.0, 300.0
+WRITERS = 16
+LATENCY_CONNECTIONS = 1
+WINDOW = ("2026-12-01", "2027-02-28")
+
+
+def data_dir_for(spec: seed.Spec) -> Path:
+    return RESULTS / f"opportunities-db-{spec.opportunities}"
+
+
+def asyncpg_dsn(url: str) -> str:
+    return url.replace("postgresql+asyncpg://", "postgresql://", 1)
+
+
+@contextlib.contextmanager
+def database(data_dir: Path) -> Iterator[str]:
+    """The asyncpg DSN of SALESCORE_DATABASE_URL (its database made if missing), else of
+    the embedded server of `data_dir`, kept running until the block ends."""
+    from salescore.database_server import DATABASE, create_database
+
+    external = os.environ.get("SALESCORE_DATABASE_URL")
+    if external:
+        dsn = asyncpg_dsn(external)
+        parts = urlsplit(dsn)
+        admin = urlunsplit(parts._replace(path="/postgres"))
+        asyncio.run(create_database(admin, parts.path.lstrip("/")))
+        yield dsn
+        return
+    from pgserver.postgres_server import get_server
+
+    data_dir.mkdir(parents=True, exist_ok=True)
+    handle = get_server(data_dir.resolve() / "pg", cleanup_mode="stop")
+    try:
+        socket_dir = handle.get_postmaster_info().socket_dir
+        asyncio.run(create_database(f"postgresql://postgres@/postgres?host={socket_dir}",
+                                    DATABASE))
+        yield f"postgresql://postgres@/{DATABASE}?host={socket_dir}"
+    finally:
+        handle.cleanup()  # the last user of the embedded server stops it
+
+
+@contextlib.contextmanager
+def spawned(name: str, command: list[str], env: dict[str, str], port: int,
+            ready_path: str) -> Iterator[tuple[subprocess.Popen[bytes], float, list[Stopped]]]:
+    """A server process, ready (its first 200 on `ready_path`); SIGINT at the end. The
+    third item gets how it stopped."""
+    LOGS.mkdir(parents=True, exist_ok=True)
+    log_path = LOGS / f"{name}.log"
+    stopped: list[Stopped] = []
+    with log_path.open("wb") as log, httpx.Client(timeout=1.0, trust_env=False) as probe:
+        began = time.perf_counter()
+        process = subprocess.Popen(command, env=env, cwd=ROOT, stdin=subprocess.DEVNULL,
+                                   stdout=log, stderr=subprocess.STDOUT)
+        try:
+            while True:
+                if process.poll() is not None or time.perf_counter() - began > READY_TIMEOUT:
+                    raise RuntimeError(f"{name} did not start:\n{log_path.read_text()[-3000:]}")
+                with contextlib.suppress(httpx.TransportError):
+                    if probe.get(f"http://{HOST}:{port}{ready_path}").status_code == 200:
+                        break
+                time.sleep(0.05)
+            yield process, time.perf_counter() - began, stopped
+        finally:
+            # LOGS holds no pg/: the embedded database is this process's to stop, not stop()'s
+            stopped.append(stop(process, data_dir=LOGS, log_path=log_path))
+
+
+@contextlib.contextmanager
+def seeded_database(data_dir: Path, spec: seed.Spec, *,
+                    reseed: bool) -> Iterator[tuple[Server, seed.Seeded, str]]:
+    """A running salescore server on the seeded database (seeded first if need be)."""
+    with database(data_dir) as dsn:
+        kept = asyncio.run(seed.prepare(dsn, spec, reseed=reseed))
+        port = free_port()
+        env = server_env(data_dir)
+        with spawned("salescore", [salescore(), "serve", "--host", HOST, "--port", str(port)],
+                     env, port, "/readyz") as (process, ready, stopped):
+            server = Server(process=process, base_url=f"http://{HOST}:{port}", env=env,
+                            embedded_database="SALESCORE_DATABASE_URL" not in env,
+                            ready_seconds=ready)
+            yield server, kept or seed.seed(server, dsn, spec), dsn
+        server.stopped = stopped[0]
+
+
+@contextlib.contextmanager
+def baseline_server(dsn: str, organization_id: int) -> Iterator[tuple[str, int]]:
+    port = free_port()
+    env = {**os.environ, "BENCH_DSN": dsn, "BENCH_ORGANIZATION_ID": str(organization_id)}
+    with spawned("baseline", [sys.executable, "-m", "bench.baseline_app", "--port", str(port)],
+                 env, port, "/healthz") as (process, _, _stopped):
+        yield f"http://{HOST}:{port}", process.pid
+
+
+INSERT_OPPORTUNITY = """INSERT INTO opportunities (organization_id, name, customer_id,
+    owner_id, sales_process_id, stage_id, last_open_stage_id, amount, currency, probability,
+    expected_close_date, created_by, updated_by)
+    VALUES ($1, $2, $3, $4, $5, $6, $6, $7, 'NOK', $8, $9, $4, $4) RETURNING id"""
+INSERT_SELLER = """INSERT INTO opportunity_sellers (organization_id, opportunity_id, user_id,
+    share, added_seq) VALUES ($1, $2, $3, 100.00, 0)"""
+INSERT_EVENT = """INSERT INTO events (organization_id, aggregate_type, aggregate_id, type,
+    data, actor) VALUES ($1, 'opportunity', $2, 'opportunity.created', $3, $4)"""
+
+
+async def raw_inserts(dsn: str, seeded: seed.Seeded, seconds: float) -> Round:
+    """What the database alone takes: WRITERS connections, each inserting back to back
+    an opportunity like (d)'s with its seller and its event in one transaction."""
+    from datetime import date
+    from decimal import Decimal
+
+    org, owner = seeded.organization_id, seeded.admin_user_id
+    latencies: list[float] = []
+    async with asyncpg.create_pool(dsn, min_size=WRITERS, max_size=WRITERS) as pool:
+        stage = await pool.fetchrow(
+            "SELECT id, probability FROM stages WHERE organization_id = $1 AND"
+            " sales_process_id = $2 AND kind = 'open' ORDER BY position LIMIT 1",
+            org, seeded.default_process_id)
+        began = time.perf_counter()
+        cpu = time.process_time()
+
+        async def writer(number: int) -> None:
+            async with pool.acquire() as connection:
+                count = 0
+                while time.perf_counter() - began < seconds:
+                    count += 1
+                    start = time.perf_counter()
+                    async with connection.transaction():
+                        new_id = await connection.fetchval(
+                            INSERT_OPPORTUNITY, org, f"Raw {number}-{count}",
+                            seeded.customers[0] + count % 1000, owner,
+                            seeded.default_process_id, stage["id"], Decimal("12300.00"),
+                            stage["probability"], date(2027, 1, 15))
+                        await connection.execute(INSERT_SELLER, org, new_id, owner)
+                        await connection.execute(
+                            INSERT_EVENT, org, new_id, '{"name": "Raw"}',
+                            f'{{"type": "user", "id": {owner}}}')
+                    latencies.append(time.perf_counter() - start)
+
+        await asyncio.gather(*(writer(n) for n in range(WRITERS)))
+        elapsed = time.perf_counter() - began
+        cpu = time.process_time() - cpu
+    latencies.sort()
+    from bench.load import percentile
+    return Round(requests=len(latencies), errors=0, seconds=elapsed,
+                 p50_ms=percentile(latencies, 50) * 1e3,
+                 p99_ms=percentile(latencies, 99) * 1e3, client_cpu=cpu / elapsed)
+
+
+async def written_mark(dsn: str, organization_id: int) -> int:
+    connection = await asyncpg.connect(dsn)
+    try:
+        mark: int = await connection.fetchval(
+            "SELECT coalesce(max(id), 0) FROM events WHERE organization_id = $1",
+            organization_id)
+        return mark
+    finally:
+        await connection.close()
+
+
+async def remove_written(dsn: str, seeded: seed.Seeded, event_mark: int) -> int:
+    """Delete the opportunities made after the seed, what refers to them, and the events
+    written since `event_mark`, so that every run measures the same data."""
+    org, last = seeded.organization_id, seeded.opportunities[1]
+    connection = await asyncpg.connect(dsn)
+    try:
+        async with connection.transaction():
+            referring = await connection.fetch(
+                "SELECT c.conrelid::regclass::text AS tab, a.attname AS col"
+                " FROM pg_constraint c JOIN pg_attribute a ON a.attrelid = c.conrelid"
+                " AND a.attnum = ANY (c.conkey) AND a.attname <> 'organization_id'"
+                " WHERE c.confrelid = 'opportunities'::regclass AND c.contype = 'f'")
+            for ref in referring:
+                await connection.execute(f'DELETE FROM {ref["tab"]} WHERE organization_id = $1'
+                                         f' AND "{ref["col"]}" > $2', org, last)
+            removed: int = await connection.fetchval(
+                "WITH gone AS (DELETE FROM opportunities WHERE organization_id = $1 AND"
+                " id > $2 RETURNING 1) SELECT count(*) FROM gone", org, last)
+            await connection.execute("DELETE FROM events WHERE organization_id = $1"
+                                     " AND id > $2", org, event_mark)
+        await connection.execute("VACUUM ANALYZE opportunities, opportunity_sellers, events")
+        return removed
+    finally:
+        await connection.close()
+
+
+def patterns(server: Server, seeded: seed.Seeded, baseline: tuple[str, int],
+             concurrency: int) -> tuple[list[Pattern], Pattern]:
+    token = server.token(email=seeded.email, password=seeded.password,
+                         organization_id=seeded.organization_id)
+    auth = {"Authorization": f"Bearer {token}"}
+
+    def api(name: str, path: str, connections: int, **more: Any) -> Pattern:
+        return Pattern(name, server.base_url, path, headers=more.pop("headers", auth),
+                       connections=connections, server_pid=server.process.pid, **more)
+
+    ids = {"id": seeded.opportunities}
+    window = f"expected_close_date%5Bgte%5D={WINDOW[0]}&expected_close_date%5Blte%5D={WINDOW[1]}"
+    reads = [
+        api("get_api", "/v1/opportunities/{id}", concurrency, ranges=ids),
+        Pattern("get_baseline", baseline[0], "/v1/opportunities/{id}", ranges=ids,
+                connections=concurrency, server_pid=baseline[1]),
+        api("list_owner_open", f"/v1/opportunities?owner_id={{owner}}&status=open&{window}"
+            "&limit=50", LATENCY_CONNECTIONS, ranges={"owner": seeded.users}),
+        api("search_AS%", "/v1/opportunities?q=AS%25", LATENCY_CONNECTIONS),
+        api("search_%nord%", "/v1/opportunities?q=%25nord%25", LATENCY_CONNECTIONS),
+    ]
+    create = api(
+        "create_api", "/v1/opportunities", WRITERS, method="POST", expect=201,
+        body='{"name": "Bench {n}", "customer_id": {customer}, "amount": "{amount}00.00",'
+             ' "expected_close_date": "2027-0{month}-1{day}"}',
+        ranges={"n": (1, 10**9), "customer": seeded.customers, "amount": (1, 9999),
+                "month": (1, 9), "day": (0, 9)},
+        headers={**auth, "Content-Type": "application/json"})
+    return reads, create
+
+
+def run(options: Options, *, reseed: bool = False, spec: seed.Spec | None = None) -> Report:
+    spec = spec or seed.Spec()
+    load_before = os.getloadavg()
+    load = choose(options.tool, seconds=options.seconds)
+    with seeded_database(data_dir_for(spec), spec, reseed=reseed) as (server, seeded, dsn):
+        with baseline_server(dsn, seeded.organization_id) as baseline:
+            reads, create = patterns(server, seeded, baseline, options.concurrency)
+            summaries = measure(load, reads, options.rounds)
+        connections = {p.name: p.connections for p in [*reads, create]}
+        connections["create_raw_asyncpg"] = WRITERS
+        mark = asyncio.run(written_mark(dsn, seeded.organization_id))
+        summaries += measure(load, [create], options.rounds)
+        raw = Summary("create_raw_asyncpg", tuple(
+            asyncio.run(raw_inserts(dsn, seeded, options.seconds))
+            for _ in range(options.rounds)))
+        removed = asyncio.run(remove_written(dsn, seeded, mark))
+    stopped = server.stopped
+    assert stopped is not None
+    by = {s.name: s for s in summaries}
+    base = by["get_baseline"].rps
+    data: dict[str, Any] = {
+        "tool": load.description, "rounds": options.rounds,
+        "load_average_before": load_before,
+        "database": "embedded" if server.embedded_database else "external",
+        "database_at": where_is(dsn),
+        "seed": {**asdict(seeded), "spec": asdict(spec),
+                 "rows_per_second": seeded.rows_per_second},
+        "endpoints": {s.name: {**s.as_dict(), "connections": connections[s.name]}
+                      for s in [*summaries, raw]},
+        "checks": {
+            "get_ratio": check(by["get_api"].rps / base if base else 0.0, ">=", RATIO_TARGET),
+            "list_p99_ms": check(by["list_owner_open"].p99_ms, "<", LIST_P99_MS),
+            "search_AS_p50_ms": check(by["search_AS%"].p50_ms, "<", SEARCH_P50_MS),
+            "search_nord_p50_ms": check(by["search_%nord%"].p50_ms, "<", SEARCH_P50_MS),
+            "create_rps": check(by["create_api"].rps, ">=", CREATE_RPS),
+            "create_vs_raw": by["create_api"].rps / raw.rps if raw.rps else 0.0,
+        },
+        "written_rows_removed": removed,
+        "server_stop": {"exit_code": stopped.exit_code, "seconds": stopped.seconds,
+                        "killed": stopped.killed, "log_problems": list(stopped.log_problems)},
+    }
+    failed = any(s.errors for s in summaries) or stopped.exit_code != 0
+    # one file per database too, so that an embedded and an external run are both kept
+    write_json(f"{NAME}-{data['database'].lower()}", {"benchmark": NAME, "machine": machine(),
+                                                     **data})
+    return Report(name=NAME, text=render(data, [*summaries, raw]), data=data, failed=failed)
+
+
+def where_is(dsn: str) -> str:
+    """host:port/database or socket-dir/database, without credentials."""
+    parts = urlsplit(dsn)
+    socket = parts.query.removeprefix("host=") if parts.query.startswith("host=") else ""
+    return f"{parts.hostname or socket}{f':{parts.port}' if parts.port else ''}{parts.path}"
+
+
+def check(value: float, op: str, target: float) -> dict[str, Any]:
+    met = value >= target if op == ">=" else value < target
+    return {"value": value, "target": f"{op} {target:g}", "met": met}
+
+
+def render(data: dict[str, Any], summaries: list[Summary]) -> str:
+    seeded, checks = data["seed"], data["checks"]
+    spec = seeded["spec"]
+    how = "reused, seeded earlier" if seeded["reused"] else "seeded"
+    phases = ", ".join(f"{k} {v:.1f} s" for k, v in seeded["phases"].items())
+    lines = [
+        f"tool      {data['tool']}, {data['rounds']} rounds, medians over rounds",
+        f"database  {data['database']} ({data['database_at']}); load average before the run "
+        + " ".join(f"{x:.1f}" for x in data["load_average_before"]),
+        f"seed      {spec['opportunities']:,} opportunities, {spec['customers']:,} "
+        f"customers, {spec['users']} users, {spec['processes']} processes",
+        f"          {how}: {seeded['rows']:,} rows in {seeded['seconds']:.1f} s "
+        f"({seeded['rows_per_second']:,.0f} rows/s); {phases}",
+        "",
+        f"{'endpoint':<20}{'conns':>6}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'requests':>10}"
+        f"{'errors':>8}{'server CPU':>12}{'CPU ms/req':>12}{'client CPU':>12}",
+    ]
+    for s in summaries:
+        conns = data["endpoints"][s.name]["connections"]
+        per = "-" if s.server_cpu is None or not s.rps else f"{s.server_cpu / s.rps * 1e3:.2f}"
+        lines.append(f"{s.name:<20}{conns:>6}{s.rps:>9.0f}{s.p50_ms:>9.2f}{s.p99_ms:>9.2f}"
+                     f"{s.requests:>10}{s.errors:>8}{percent(s.server_cpu):>12}{per:>12}"
+                     f"{percent(s.client_cpu):>12}")
+    lines.append("")
+    labels = {"get_ratio": "(a) GET by id / baseline, req/s",
+              "list_p99_ms": "(b) owner's open page, p99 ms",
+              "search_AS_p50_ms": "(c) q=AS%, p50 ms",
+              "search_nord_p50_ms": "(c) q=%nord%, p50 ms",
+              "create_rps": "(d) POST, created/s"}
+    for key, label in labels.items():
+        found = checks[key]
+        lines.append(f"{label:<36}{found['value']:10.2f}  (target {found['target']})  "
+                     f"{'ok' if found['met'] else 'MISSED'}")
+    lines.append(f"{'(d) POST / raw asyncpg inserts':<36}{checks['create_vs_raw']:10.2f}")
+    stop = data["server_stop"]
+    lines += ["", f"server    exit code {stop['exit_code']}; "
+              f"{len(stop['log_problems'])} warning/error lines in its log; "
+              f"{data['written_rows_removed']} opportunities written by the run removed"]
+    lines += [f"          {line}" for line in stop["log_problems"][:10]]
+    return "\n".join(lines)
+
+
+def percent(share: float | None) -> str:
+    return "-" if share is None else f"{share:.0%}"

@@ -1,0 +1,187 @@
+"""The pipeline, commission and campaign reports (DOMAIN.md §8): what they group by, how
+their periods and figures read, and how their money is rounded.
+
+Every money figure is summed exactly and rounded once, half-even to the cent, when the
+report is complete; amounts are in the organization's base currency, converted at the rate
+valid on the report's `fx_date`. An opportunity in a currency without a rate on that date
+is left out of the groups and totals and listed, in its own currency, as unconverted."""
+
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from datetime import date, datetime, time, timedelta
+from decimal import ROUND_HALF_EVEN, Decimal
+from enum import StrEnum
+from typing import Any, Generic, TypeVar
+from zoneinfo import ZoneInfo
+
+from salescore.domain.errors import InvalidInput
+
+CENT = Decimal("0.01")
+HUNDRED = Decimal(100)
+
+
+class GroupKey(StrEnum):
+    """What the pipeline can be grouped by. `seller` splits each opportunity among its
+    sellers by share; department, sales region and sales group are the owner's."""
+
+    OWNER = "owner"
+    SELLER = "seller"
+    DEPARTMENT = "department"
+    SALES_REGION = "sales_region"
+    SALES_GROUP = "sales_group"
+    SALES_PROCESS = "sales_process"
+    STAGE = "stage"
+    MONTH = "month"
+    QUARTER = "quarter"
+    CAMPAIGN = "campaign"
+    SOURCE = "source"
+    TYPE = "type"
+
+
+PERIODS = frozenset({GroupKey.MONTH, GroupKey.QUARTER})
+
+
+@dataclass(frozen=True, slots=True)
+class Named:
+    """A record a group is keyed by: its id and its display name."""
+
+    id: int
+    name: str
+
+
+KeyValue = Named | str | None
+
+
+def parse_group_by(raw: str | None, allowed: tuple[GroupKey, ...] = tuple(GroupKey),
+                   field: str = "group_by") -> tuple[GroupKey, ...]:
+    """`owner,stage`: the keys in the order given, each at most once; none given, none."""
+    if raw is None or not raw.strip():
+        return ()
+    keys: list[GroupKey] = []
+    for part in (p.strip() for p in raw.split(",")):
+        if part not in {k.value for k in allowed}:
+            raise InvalidInput.of(field, f"{part!r} is not one of "
+                                         f"{', '.join(k.value for k in allowed)}")
+        if GroupKey(part) in keys:
+            raise InvalidInput.of(field, f"names {part} twice")
+        keys.append(GroupKey(part))
+    return tuple(keys)
+
+
+def period_label(key: GroupKey, first_day: date | None) -> str | None:
+    """A month reads `2027-01`, a quarter `2027-Q1`; no expected close date, no period
+    (the `null` bucket)."""
+    if first_day is None:
+        return None
+    if key is GroupKey.MONTH:
+        return f"{first_day.year:04}-{first_day.month:02}"
+    return f"{first_day.year:04}-Q{(first_day.month - 1) // 3 + 1}"
+
+
+def cents(exact: Decimal | None) -> Decimal:
+    """An exact sum rounded half-even to the cent (none: zero)."""
+    return Decimal(exact or 0).quantize(CENT, rounding=ROUND_HALF_EVEN)
+
+
+def win_rate(won: int, lost: int) -> Decimal | None:
+    """Won / (won + lost) as a percentage, half-even to two decimals; expired ones do not
+    count. Nothing decided yet: no rate (null), not zero."""
+    if won + lost == 0:
+        return None
+    return (Decimal(won) * HUNDRED / Decimal(won + lost)).quantize(CENT,
+                                                                   rounding=ROUND_HALF_EVEN)
+
+
+def check_period(start: date | None, end: date | None) -> None:
+    """A report period may be open at either end, but cannot end before it starts."""
+    if start is not None and end is not None and end < start:
+        raise InvalidInput.of("to", "must be on or after from")
+
+
+def period_bounds(start: date | None, end: date | None,
+                  time_zone: str) -> tuple[datetime | None, datetime | None]:
+    """Dates `from` and `to`, both inclusive, as the instants [start, end) in the
+    organization's time zone: from the start of `from` to the start of the day after
+    `to`."""
+    zone = ZoneInfo(time_zone)
+    lower = None if start is None else datetime.combine(start, time(), zone)
+    upper = None if end is None else datetime.combine(end + timedelta(days=1), time(), zone)
+    return lower, upper
+
+
+@dataclass(frozen=True, slots=True)
+class Figures:
+    """Open opportunities: how many, their amount and their weighted amount (amount ×
+    probability / 100)."""
+
+    count: int
+    amount: Decimal
+    weighted_amount: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class CommissionFigures:
+    """A seller's credit: won amount × share / 100 over the deals won in the period, and
+    on open deals amount × share / 100 × probability / 100."""
+
+    won_count: int
+    won_amount: Decimal
+    open_count: int
+    expected_amount: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class CampaignFigures:
+    """What the opportunities of a campaign (or source) created in the period became."""
+
+    created_count: int
+    open_count: int
+    pipeline_amount: Decimal
+    weighted_amount: Decimal
+    won_count: int
+    won_amount: Decimal
+    lost_count: int
+    expired_count: int
+
+    @property
+    def win_rate(self) -> Decimal | None:
+        return win_rate(self.won_count, self.lost_count)
+
+
+F = TypeVar("F", Figures, CommissionFigures, CampaignFigures)
+
+
+def rounded(kind: type[F], exact: Mapping[str, Any]) -> F:
+    """Figures from exact sums: counts as they are, money rounded half-even to the cent."""
+    return kind(**{f.name: cents(exact[f.name]) if f.type is Decimal
+                   else int(exact[f.name] or 0) for f in fields(kind)})
+
+
+@dataclass(frozen=True, slots=True)
+class Group(Generic[F]):
+    key: dict[GroupKey, KeyValue]
+    figures: F
+
+
+@dataclass(frozen=True, slots=True)
+class Unconverted(Generic[F]):
+    """Figures of the opportunities in `currency`, which has no rate: in that currency."""
+
+    currency: str
+    figures: F
+
+
+@dataclass(frozen=True, slots=True)
+class Report(Generic[F]):
+    """Groups in the order of their keys, the total over every converted opportunity
+    (which the groups add up to unless they split or repeat opportunities), and what
+    could not be converted. `start`/`end` is the period, where the report has one."""
+
+    currency: str
+    fx_date: date
+    group_by: tuple[GroupKey, ...]
+    groups: list[Group[F]]
+    total: F
+    unconverted: list[Unconverted[F]]
+    start: date | None = None
+    end: date | None = None

@@ -1,0 +1,223 @@
+"""Activities through the API, the follow-up tasks opportunities create, notifications and
+the stagnant report (issue 4)."""
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from httpx import AsyncClient
+
+from tests.factories import Tenant, make_user, read_events
+from tests.opportunity_factories import (
+    World,
+    create_opportunity,
+    make_contact,
+    make_customer,
+    make_world,
+    sql,
+)
+
+
+@pytest.fixture
+async def world(app: FastAPI, tenant: Tenant) -> World:
+    return await make_world(app, tenant)
+
+
+async def activities_of(client: AsyncClient, tenant: Tenant, opportunity_id: int,
+                        **params: Any) -> list[dict[str, Any]]:
+    response = await client.get(f"/v1/opportunities/{opportunity_id}/activities",
+                                params=params, headers=tenant.admin)
+    assert response.status_code == 200, response.text
+    found: list[dict[str, Any]] = response.json()["data"]
+    return found
+
+
+async def count_activities(app: FastAPI, tenant: Tenant) -> int:
+    found: int = await sql(app, "SELECT count(*) FROM activities WHERE organization_id = :org",
+                           org=tenant.organization_id)
+    return found
+
+
+async def test_a_new_opportunity_with_a_follow_up_date_gets_two_tasks(
+        client: AsyncClient, tenant: Tenant, world: World):
+    created = await create_opportunity(client, tenant, world.customer_id,
+                                       follow_up_date="2026-12-01", description="Fleet talk")
+    tasks = await activities_of(client, tenant, created["id"], sort="id")
+    assert [t["origin"] for t in tasks] == ["follow_up", "opportunity_created"]
+    follow_up = tasks[0]
+    assert follow_up["due_at"] == "2026-11-30T23:00:00Z"
+    assert (follow_up["kind"], follow_up["text"], follow_up["assignee_id"],
+            follow_up["customer_id"], follow_up["done"]) == (
+        "task", "Fleet talk", tenant.admin_id, world.customer_id, False)
+    events = await read_events(client, tenant, "activity.created")
+    assert {e["aggregate_id"] for e in events} >= {t["id"] for t in tasks}
+
+
+async def test_changing_the_follow_up_date_adds_a_task_and_keeps_the_previous_date(
+        client: AsyncClient, tenant: Tenant, world: World):
+    created = await create_opportunity(client, tenant, world.customer_id,
+                                       follow_up_date="2026-12-01")
+    path = f"/v1/opportunities/{created['id']}"
+    await client.patch(path, headers=tenant.admin, json={"follow_up_date": "2026-12-01"})
+    await client.patch(path, headers=tenant.admin, json={"follow_up_date": None})
+    changed = (await client.patch(path, headers=tenant.admin,
+                                  json={"follow_up_date": "2026-12-15"})).json()
+    assert changed["previous_follow_up_date"] is None  # it was cleared in between
+    origins = [t["origin"] for t in await activities_of(client, tenant, created["id"])]
+    assert origins.count("follow_up") == 2
+
+
+async def test_the_reminder_follows_the_organization_setting(
+        client: AsyncClient, tenant: Tenant, world: World):
+    await client.patch("/v1/settings", headers=tenant.admin,
+                       json={"reminder_task_enabled": False})
+    created = await create_opportunity(client, tenant, world.customer_id)
+    assert await activities_of(client, tenant, created["id"]) == []
+
+
+async def test_an_upsert_schedules_follow_ups_too(client: AsyncClient, tenant: Tenant,
+                                                  world: World):
+    body = {"name": "Lead", "customer_id": world.customer_id, "owner_id": tenant.admin_id}
+    created = (await client.put("/v1/opportunities/by-external-id/x-1", headers=tenant.key,
+                                json=body)).json()
+    await client.put("/v1/opportunities/by-external-id/x-1", headers=tenant.key,
+                     json=body | {"follow_up_date": "2027-01-05"})
+    origins = sorted(t["origin"] for t in await activities_of(client, tenant, created["id"]))
+    assert origins == ["follow_up", "opportunity_created"]
+
+
+async def test_completing_sets_done_at_and_undoing_clears_it(
+        client: AsyncClient, tenant: Tenant):
+    created = await client.post("/v1/activities", headers=tenant.admin,
+                                json={"kind": "call", "subject": "Ring Kari"})
+    assert created.status_code == 201, created.text
+    assert created.json()["assignee_id"] == tenant.admin_id
+    path = f"/v1/activities/{created.json()['id']}"
+    done = (await client.patch(path, headers=tenant.admin, json={"done": True})).json()
+    assert done["done"] is True and done["done_at"] is not None
+    undone = (await client.patch(path, headers=tenant.admin, json={"done": False})).json()
+    assert (undone["done"], undone["done_at"]) == (False, None)
+    types = [e["type"] for e in await read_events(client, tenant) if e["aggregate_type"]
+             == "activity"]
+    assert types == ["activity.created", "activity.completed", "activity.updated"]
+    assert (await client.delete(path, headers=tenant.admin)).status_code == 204
+    assert (await read_events(client, tenant, "activity.deleted"))[-1]["aggregate_id"] == (
+        created.json()["id"])
+
+
+@pytest.mark.parametrize(("body", "field"), [
+    ({"kind": "meeting", "subject": "x"}, "kind"),
+    ({"kind": "appointment", "subject": "x", "starts_at": "2026-12-01T10:00:00Z"}, "ends_at"),
+    ({"kind": "appointment", "subject": "x", "starts_at": "2026-12-01T10:00:00Z",
+      "ends_at": "2026-12-01T09:00:00Z"}, "ends_at"),
+    ({"kind": "task", "subject": "x", "due_at": "tomorrow"}, "due_at"),
+    ({"kind": "task", "subject": "x", "due_at": "2026-12-01T10:00:00"}, "due_at"),
+    ({"kind": "task", "subject": ""}, "subject"),
+])
+async def test_bad_activities_are_refused_and_nothing_is_written(
+        app: FastAPI, client: AsyncClient, tenant: Tenant, body: dict[str, Any], field: str):
+    response = await client.post("/v1/activities", headers=tenant.admin, json=body)
+    assert response.status_code == 422, response.text
+    assert response.json()["errors"][0]["field"] == field
+    assert await count_activities(app, tenant) == 0
+
+
+@pytest.mark.parametrize("field", ["opportunity_id", "customer_id", "contact_id",
+                                   "assignee_id"])
+async def test_another_organizations_records_cannot_be_linked(
+        app: FastAPI, client: AsyncClient, tenant: Tenant, other_tenant: Tenant, field: str):
+    theirs = await make_world(app, other_tenant)
+    foreign = {
+        "opportunity_id": (await create_opportunity(client, other_tenant,
+                                                    theirs.customer_id))["id"],
+        "customer_id": theirs.customer_id,
+        "contact_id": await make_contact(app, other_tenant, theirs.customer_id),
+        "assignee_id": other_tenant.admin_id,
+    }
+    before = await count_activities(app, tenant)
+    response = await client.post("/v1/activities", headers=tenant.admin, json={
+        "kind": "task", "subject": "x", field: foreign[field]})
+    assert response.status_code == 404, response.text
+    assert response.json()["errors"][0]["field"] == field
+    assert await count_activities(app, tenant) == before
+
+
+async def test_another_organizations_activity_is_not_found(
+        client: AsyncClient, tenant: Tenant, other_tenant: Tenant):
+    created = (await client.post("/v1/activities", headers=tenant.admin,
+                                 json={"kind": "note", "subject": "Secret"})).json()
+    path = f"/v1/activities/{created['id']}"
+    for method, body in (("GET", None), ("PATCH", {"done": True}), ("DELETE", None)):
+        response = await client.request(method, path, json=body, headers=other_tenant.admin)
+        assert response.status_code == 404
+    listed = await client.get("/v1/activities", headers=other_tenant.admin)
+    assert listed.json()["data"] == []
+
+
+async def test_a_sellers_calendar_lists_a_month_across_kinds(
+        app: FastAPI, client: AsyncClient, tenant: Tenant):
+    seller = await make_user(client, tenant)
+    customer = await make_customer(app, tenant)
+    for day, kind in ((3, "appointment"), (10, "call"), (40, "appointment")):
+        start = datetime(2026, 12, 1, 9, tzinfo=UTC) + timedelta(days=day)
+        response = await client.post("/v1/activities", headers=tenant.admin, json={
+            "kind": kind, "subject": f"{kind} {day}", "assignee_id": seller["id"],
+            "customer_id": customer, "starts_at": start.isoformat(),
+            "ends_at": (start + timedelta(hours=1)).isoformat()})
+        assert response.status_code == 201, response.text
+    month = await client.get("/v1/activities", headers=tenant.admin, params={
+        "assignee_id": seller["id"], "starts_at[gte]": "2026-12-01T00:00:00Z",
+        "starts_at[lte]": "2026-12-31T23:59:59Z", "sort": "starts_at"})
+    assert [a["subject"] for a in month.json()["data"]] == ["appointment 3", "call 10"]
+
+
+async def test_people_are_notified_of_what_others_give_them(
+        client: AsyncClient, tenant: Tenant, world: World):
+    seller = await make_user(client, tenant)
+    as_seller = tenant.token_for(seller["id"])
+    created = await create_opportunity(client, tenant, world.customer_id)
+    await client.patch(f"/v1/opportunities/{created['id']}", headers=tenant.admin,
+                       json={"owner_id": seller["id"]})
+    await client.post("/v1/activities", headers=tenant.admin,
+                      json={"kind": "task", "subject": "Call", "assignee_id": seller["id"]})
+    await client.post("/v1/activities", headers=as_seller,
+                      json={"kind": "task", "subject": "Own"})
+    inbox = (await client.get("/v1/notifications", params={"unread": "true"},
+                              headers=as_seller)).json()["data"]
+    assert sorted(n["type"] for n in inbox) == ["activity_assigned", "opportunity_assigned"]
+    read = await client.post(f"/v1/notifications/{inbox[0]['id']}/read", headers=as_seller)
+    assert read.status_code == 200 and read.json()["read_at"] is not None
+    unread = (await client.get("/v1/notifications", params={"unread": "true"},
+                               headers=as_seller)).json()["data"]
+    assert [n["id"] for n in unread] == [inbox[1]["id"]]
+    others = await client.post(f"/v1/notifications/{inbox[1]['id']}/read",
+                               headers=tenant.admin)
+    assert others.status_code == 404
+    assert (await client.get("/v1/notifications", headers=tenant.key)).status_code == 403
+
+
+async def test_stagnant_lists_overdue_follow_ups_and_quiet_opportunities(
+        app: FastAPI, client: AsyncClient, tenant: Tenant, world: World):
+    await client.patch("/v1/settings", headers=tenant.admin,
+                       json={"reminder_task_enabled": False})
+    overdue = await create_opportunity(client, tenant, world.customer_id, name="Overdue",
+                                       follow_up_date="2020-01-01")
+    quiet = await create_opportunity(client, tenant, world.customer_id, name="Quiet")
+    fresh = await create_opportunity(client, tenant, world.customer_id, name="Fresh")
+    await sql(app, "UPDATE opportunities SET created_at = now() - interval '40 days' "
+                   "WHERE organization_id = :org AND id = ANY(:ids)",
+              org=tenant.organization_id, ids=[quiet["id"], fresh["id"]])
+    await client.post("/v1/activities", headers=tenant.admin, json={
+        "kind": "call", "subject": "Talked", "opportunity_id": fresh["id"]})
+    report = (await client.get("/v1/reports/stagnant", params={"days": 30},
+                               headers=tenant.admin)).json()
+    assert report["days"] == 30
+    assert [(r["name"], r["follow_up_overdue"], r["inactive"]) for r in report["data"]] == [
+        ("Overdue", True, False), ("Quiet", False, True)]
+    [task] = await activities_of(client, tenant, overdue["id"])
+    await client.patch(f"/v1/activities/{task['id']}", headers=tenant.admin,
+                       json={"done": True})
+    again = (await client.get("/v1/reports/stagnant", params={"days": 30},
+                              headers=tenant.admin)).json()
+    assert [r["name"] for r in again["data"]] == ["Quiet"]
