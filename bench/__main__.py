@@ -3,11 +3,14 @@
 import argparse
 from collections.abc import Callable
 
-from bench import opportunities, platform_me
+from bench import activities, opportunities, platform_me, report_history, reports
 from bench.report import Options, Report, machine, machine_line, write_json
 
 BENCHMARKS: dict[str, Callable[[Options], Report]] = {platform_me.NAME: platform_me.run,
-                                                     opportunities.NAME: opportunities.run}
+                                                     opportunities.NAME: opportunities.run,
+                                                     reports.NAME: reports.run,
+                                                     activities.NAME: activities.run,
+                                                     report_history.NAME: report_history.run}
 
 
 def parser() -> argparse.ArgumentParser:

@@ -1,7 +1,8 @@
 """opportunities: the opportunities API on 1,000,000 opportunities, against baselines.
 
 The data set is bench/seed.py's, kept between runs (bench/results/opportunities-db-*/ for
-the embedded server; the database itself when SALESCORE_DATABASE_URL is set). A real
+the embedded server; the database itself when SALESCORE_DATABASE_URL is set, which is made
+if missing and must be the bench's own); `python -m bench.seed --reseed` makes it anew. A real
 `salescore serve` (one uvicorn worker) and bench/baseline_app.py (the same, one worker)
 run side by side on that database; the load comes over loopback (random_load.py):
 
@@ -23,6 +24,8 @@ import sys
 import time
 from collections.abc import Iterator
 from dataclasses import asdict
+from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -31,7 +34,7 @@ import asyncpg
 import httpx
 
 from bench import seed
-from bench.load import Round, Summary
+from bench.load import Round, Summary, percentile
 from bench.random_load import Pattern, choose, measure
 from bench.report import RESULTS, Options, Report, machine, write_json
 from bench.server import HOST, ROOT, Server, Stopped, free_port, salescore, server_env, stop
@@ -117,7 +120,7 @@ def seeded_database(data_dir: Path, spec: seed.Spec, *,
         with spawned("salescore", [salescore(), "serve", "--host", HOST, "--port", str(port)],
                      env, port, "/readyz") as (process, ready, stopped):
             server = Server(process=process, base_url=f"http://{HOST}:{port}", env=env,
-                            embedded_database="SALESCORE_DATABASE_URL" not in env,
+                            embedded_database=not env.get("SALESCORE_DATABASE_URL"),
                             ready_seconds=ready)
             yield server, kept or seed.seed(server, dsn, spec), dsn
         server.stopped = stopped[0]
@@ -145,9 +148,6 @@ INSERT_EVENT = """INSERT INTO events (organization_id, aggregate_type, aggregate
 async def raw_inserts(dsn: str, seeded: seed.Seeded, seconds: float) -> Round:
     """What the database alone takes: WRITERS connections, each inserting back to back
     an opportunity like (d)'s with its seller and its event in one transaction."""
-    from datetime import date
-    from decimal import Decimal
-
     org, owner = seeded.organization_id, seeded.admin_user_id
     latencies: list[float] = []
     async with asyncpg.create_pool(dsn, min_size=WRITERS, max_size=WRITERS) as pool:
@@ -180,26 +180,15 @@ async def raw_inserts(dsn: str, seeded: seed.Seeded, seconds: float) -> Round:
         elapsed = time.perf_counter() - began
         cpu = time.process_time() - cpu
     latencies.sort()
-    from bench.load import percentile
     return Round(requests=len(latencies), errors=0, seconds=elapsed,
                  p50_ms=percentile(latencies, 50) * 1e3,
                  p99_ms=percentile(latencies, 99) * 1e3, client_cpu=cpu / elapsed)
 
 
-async def written_mark(dsn: str, organization_id: int) -> int:
-    connection = await asyncpg.connect(dsn)
-    try:
-        mark: int = await connection.fetchval(
-            "SELECT coalesce(max(id), 0) FROM events WHERE organization_id = $1",
-            organization_id)
-        return mark
-    finally:
-        await connection.close()
-
-
-async def remove_written(dsn: str, seeded: seed.Seeded, event_mark: int) -> int:
-    """Delete the opportunities made after the seed, what refers to them, and the events
-    written since `event_mark`, so that every run measures the same data."""
+async def remove_written(dsn: str, seeded: seed.Seeded) -> int:
+    """Delete the opportunities made after the seed, what refers to them, and every event
+    but the organization's setup, so that every run (even after one that failed) measures
+    the same data."""
     org, last = seeded.organization_id, seeded.opportunities[1]
     connection = await asyncpg.connect(dsn)
     try:
@@ -215,8 +204,13 @@ async def remove_written(dsn: str, seeded: seed.Seeded, event_mark: int) -> int:
             removed: int = await connection.fetchval(
                 "WITH gone AS (DELETE FROM opportunities WHERE organization_id = $1 AND"
                 " id > $2 RETURNING 1) SELECT count(*) FROM gone", org, last)
-            await connection.execute("DELETE FROM events WHERE organization_id = $1"
-                                     " AND id > $2", org, event_mark)
+            if await connection.fetchval("SELECT to_regclass('opportunity_history') IS NOT NULL"):
+                await connection.execute("DELETE FROM opportunity_history WHERE"
+                                         " organization_id = $1 AND opportunity_id > $2",
+                                         org, last)
+            await connection.execute(
+                "DELETE FROM events WHERE organization_id = $1 AND aggregate_type NOT IN"
+                " ('organization', 'user', 'api_key')", org)
         await connection.execute("VACUUM ANALYZE opportunities, opportunity_sellers, events")
         return removed
     finally:
@@ -259,17 +253,17 @@ def run(options: Options, *, reseed: bool = False, spec: seed.Spec | None = None
     load_before = os.getloadavg()
     load = choose(options.tool, seconds=options.seconds)
     with seeded_database(data_dir_for(spec), spec, reseed=reseed) as (server, seeded, dsn):
+        leftover = asyncio.run(remove_written(dsn, seeded))  # from a run that failed
         with baseline_server(dsn, seeded.organization_id) as baseline:
             reads, create = patterns(server, seeded, baseline, options.concurrency)
             summaries = measure(load, reads, options.rounds)
         connections = {p.name: p.connections for p in [*reads, create]}
         connections["create_raw_asyncpg"] = WRITERS
-        mark = asyncio.run(written_mark(dsn, seeded.organization_id))
         summaries += measure(load, [create], options.rounds)
         raw = Summary("create_raw_asyncpg", tuple(
             asyncio.run(raw_inserts(dsn, seeded, options.seconds))
             for _ in range(options.rounds)))
-        removed = asyncio.run(remove_written(dsn, seeded, mark))
+        removed = asyncio.run(remove_written(dsn, seeded))
     stopped = server.stopped
     assert stopped is not None
     by = {s.name: s for s in summaries}
@@ -291,7 +285,7 @@ def run(options: Options, *, reseed: bool = False, spec: seed.Spec | None = None
             "create_rps": check(by["create_api"].rps, ">=", CREATE_RPS),
             "create_vs_raw": by["create_api"].rps / raw.rps if raw.rps else 0.0,
         },
-        "written_rows_removed": removed,
+        "written_rows_removed": removed, "leftover_rows_removed_first": leftover,
         "server_stop": {"exit_code": stopped.exit_code, "seconds": stopped.seconds,
                         "killed": stopped.killed, "log_problems": list(stopped.log_problems)},
     }

@@ -5,7 +5,8 @@ A real server (see server.py) is timed from spawn to ready; an organization is m
 the server's idle RSS is read. Then, over several rounds, the load generator (load.py)
 drives GET /healthz (no credential, no database), GET /v1/me with the JWT and GET /v1/me
 with the API key; the ratios of /v1/me's throughput to /healthz's show what the
-credential check and the caller's lookup cost per request."""
+credential check and the caller's lookup cost per request. The same ratios by the server's
+CPU time per request are shown beside them: on a machine others use too, they move less."""
 
 import time
 from typing import Any
@@ -54,6 +55,7 @@ def run(options: Options) -> Report:
         "endpoints": {summary.name: summary.as_dict() for summary in summaries},
         "ratios": {f"{name}/healthz": by_name[name].rps / base if base else 0.0
                    for name in ("me_jwt", "me_api_key")},
+        "cpu_ratios": cpu_ratios(by_name),
         "targets": {"ready_seconds": READY_TARGET_S, "idle_rss_mb": RSS_TARGET_MB,
                     "ratio": RATIO_TARGET},
         "server_stop": {"exit_code": stopped.exit_code, "seconds": stopped.seconds,
@@ -66,9 +68,32 @@ def run(options: Options) -> Report:
     return Report(name=NAME, text=render(data, summaries), data=data, failed=failed)
 
 
+def cpu_per_request(summary: Summary) -> float | None:
+    """Server CPU seconds per request: unlike req/s, hardly moved by other load on the
+    machine taking the server's core now and then."""
+    if summary.server_cpu is None or not summary.rps:
+        return None
+    return summary.server_cpu / summary.rps
+
+
+def cpu_ratios(by_name: dict[str, Summary]) -> dict[str, float | None]:
+    """healthz's server CPU per request over /v1/me's: the ratio req/s would have if the
+    server had its core to itself."""
+    base = cpu_per_request(by_name["healthz"])
+    ratios: dict[str, float | None] = {}
+    for name in ("me_jwt", "me_api_key"):
+        cost = cpu_per_request(by_name[name])
+        ratios[f"{name}/healthz"] = base / cost if base and cost else None
+    return ratios
+
+
 def percent(share: float | None) -> str:
     """A share of one core."""
     return "-" if share is None else f"{share:.0%}"
+
+
+def micros(seconds: float | None) -> str:
+    return "-" if seconds is None else f"{seconds * 1e6:.0f}"
 
 
 def verdict(ok: bool) -> str:
@@ -88,11 +113,11 @@ def render(data: dict[str, Any], summaries: list[Summary]) -> str:
         f"          RSS after the load              {data['rss_after_load_mb']:8.1f} MB",
         "",
         f"{'endpoint':<12}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'requests':>10}{'errors':>8}"
-        f"{'server CPU':>12}{'client CPU':>12}",
+        f"{'server CPU':>12}{'client CPU':>12}{'CPU us/req':>12}",
     ]
     lines += [f"{s.name:<12}{s.rps:>9.0f}{s.p50_ms:>9.2f}{s.p99_ms:>9.2f}"
               f"{s.requests:>10}{s.errors:>8}{percent(s.server_cpu):>12}"
-              f"{percent(s.client_cpu):>12}" for s in summaries]
+              f"{percent(s.client_cpu):>12}{micros(cpu_per_request(s)):>12}" for s in summaries]
     bound = [s.name for s in summaries if s.client_cpu >= CLIENT_BOUND]
     if bound:
         lines.append(f"          the client used most of a core on {', '.join(bound)}: those "
@@ -100,6 +125,8 @@ def render(data: dict[str, Any], summaries: list[Summary]) -> str:
     lines.append("")
     lines += [f"ratio {name:<20}{ratio:6.2f}  (target >= {RATIO_TARGET:g})  "
               f"{verdict(ratio >= RATIO_TARGET)}" for name, ratio in data["ratios"].items()]
+    lines += [f"      {name:<20}{'-' if ratio is None else f'{ratio:.2f}':>6}  by server CPU per "
+              "request" for name, ratio in data["cpu_ratios"].items()]
     stop = data["server_stop"]
     problems = stop["log_problems"]
     lines += ["", f"server    exit code {stop['exit_code']} {stop['seconds']:.2f} s after SIGINT"

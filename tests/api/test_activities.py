@@ -221,3 +221,13 @@ async def test_stagnant_lists_overdue_follow_ups_and_quiet_opportunities(
     again = (await client.get("/v1/reports/stagnant", params={"days": 30},
                               headers=tenant.admin)).json()
     assert [r["name"] for r in again["data"]] == ["Quiet"]
+
+
+@pytest.mark.parametrize("value", ["soon", "2026-13-01", "2026-12-01T10:00:00Z", 20261201])
+async def test_a_follow_up_date_must_be_a_date(app: FastAPI, client: AsyncClient,
+                                               tenant: Tenant, world: World, value: object):
+    response = await client.post("/v1/opportunities", headers=tenant.admin, json={
+        "name": "Deal", "customer_id": world.customer_id, "follow_up_date": value})
+    assert response.status_code == 422, response.text
+    assert response.json()["errors"][0]["field"] == "follow_up_date"
+    assert await count_activities(app, tenant) == 0

@@ -25,14 +25,15 @@ from salescore.services.auth import Identity
 from salescore.services.caller_cache import CallerCache, credential_key
 from salescore.settings import Settings
 from tests.conftest import TEST_SECRET
-from tests.factories import make_user, new_tenant
+from tests.factories import Tenant, make_user, new_tenant
 
 NOTIFICATION_WAIT = 5.0  # seconds a notification may take to reach another app
+Running = tuple[FastAPI, AsyncClient]
 
 
 @asynccontextmanager
 async def running(settings: Settings, database_url: str,
-                  **overrides: Any) -> AsyncIterator[tuple[FastAPI, AsyncClient]]:
+                  **overrides: Any) -> AsyncIterator[Running]:
     """An app with its lifespan (listener included) and a client for it."""
     app = create_app(settings.model_copy(update=overrides), database_url)
     async with app.router.lifespan_context(app):
@@ -43,14 +44,14 @@ async def running(settings: Settings, database_url: str,
 
 @pytest.fixture
 async def first(settings: Settings,
-                database_url: str) -> AsyncIterator[tuple[FastAPI, AsyncClient]]:
+                database_url: str) -> AsyncIterator[Running]:
     async with running(settings, database_url, auth_cache_seconds=30) as made:
         yield made
 
 
 @pytest.fixture
 async def second(settings: Settings,
-                 database_url: str) -> AsyncIterator[tuple[FastAPI, AsyncClient]]:
+                 database_url: str) -> AsyncIterator[Running]:
     """Another replica on the same database."""
     async with running(settings, database_url, auth_cache_seconds=30) as made:
         yield made
@@ -70,6 +71,14 @@ async def me(client: AsyncClient, headers: dict[str, str]) -> dict[str, Any]:
     assert response.status_code == 200, response.text
     body: dict[str, Any] = response.json()
     return body
+
+
+async def new_key(client: AsyncClient, tenant: Tenant) -> tuple[int, dict[str, str]]:
+    """A new API key's id and bearer header."""
+    created = await client.post("/v1/api-keys", json={"name": "erp", "scopes": ["users:read"]},
+                                headers=tenant.admin)
+    assert created.status_code == 201, created.text
+    return created.json()["id"], {"Authorization": f"Bearer {created.json()['secret']}"}
 
 
 async def rename_behind_the_apps_back(app: FastAPI, organization_id: int, name: str) -> None:
@@ -95,8 +104,7 @@ async def status_becomes(client: AsyncClient, headers: dict[str, str], status: i
     return await eventually(check)
 
 
-async def test_a_known_credential_is_answered_from_the_cache(
-        first: tuple[FastAPI, AsyncClient]) -> None:
+async def test_a_known_credential_is_answered_from_the_cache(first: Running) -> None:
     app, client = first
     tenant = await new_tenant(app, "Cached")
     assert (await me(client, tenant.key))["organization_name"] == "Cached"
@@ -106,21 +114,19 @@ async def test_a_known_credential_is_answered_from_the_cache(
 
 
 async def test_a_revoked_key_stops_working_on_the_next_request_though_cached(
-        first: tuple[FastAPI, AsyncClient]) -> None:
+        first: Running) -> None:
     app, client = first
     tenant = await new_tenant(app, "Revoking")
-    created = await client.post("/v1/api-keys", json={"name": "erp", "scopes": ["users:read"]},
-                                headers=tenant.admin)
-    key = {"Authorization": f"Bearer {created.json()['secret']}"}
+    key_id, key = await new_key(client, tenant)
     await me(client, key)
     assert state_of(app).callers.get(key_of(key)) is not None
-    revoked = await client.delete(f"/v1/api-keys/{created.json()['id']}", headers=tenant.admin)
+    revoked = await client.delete(f"/v1/api-keys/{key_id}", headers=tenant.admin)
     assert revoked.status_code == 204
     assert (await client.get("/v1/me", headers=key)).status_code == 401
 
 
 async def test_a_deactivated_user_is_refused_on_the_next_request_though_cached(
-        first: tuple[FastAPI, AsyncClient]) -> None:
+        first: Running) -> None:
     app, client = first
     tenant = await new_tenant(app, "Leaving")
     user = await make_user(client, tenant)
@@ -133,8 +139,7 @@ async def test_a_deactivated_user_is_refused_on_the_next_request_though_cached(
     assert (await client.get("/v1/me", headers=headers)).status_code == 401
 
 
-async def test_a_role_change_holds_from_the_next_request_though_cached(
-        first: tuple[FastAPI, AsyncClient]) -> None:
+async def test_a_role_change_holds_from_the_next_request_though_cached(first: Running) -> None:
     app, client = first
     tenant = await new_tenant(app, "Promoting")
     user = await make_user(client, tenant, role="seller")
@@ -149,20 +154,18 @@ async def test_a_role_change_holds_from_the_next_request_though_cached(
 
 
 async def test_another_replica_stops_accepting_a_revoked_key_it_had_cached(
-        first: tuple[FastAPI, AsyncClient], second: tuple[FastAPI, AsyncClient]) -> None:
+        first: Running, second: Running) -> None:
     (app, client), (replica, replica_client) = first, second
     tenant = await new_tenant(app, "Replicated")
-    created = await client.post("/v1/api-keys", json={"name": "erp", "scopes": ["users:read"]},
-                                headers=tenant.admin)
-    key = {"Authorization": f"Bearer {created.json()['secret']}"}
+    key_id, key = await new_key(client, tenant)
     await me(replica_client, key)
     assert state_of(replica).callers.get(key_of(key)) is not None
-    await client.delete(f"/v1/api-keys/{created.json()['id']}", headers=tenant.admin)
+    await client.delete(f"/v1/api-keys/{key_id}", headers=tenant.admin)
     assert await status_becomes(replica_client, key, 401)
 
 
 async def test_another_replica_refuses_a_deactivated_user_it_had_cached(
-        first: tuple[FastAPI, AsyncClient], second: tuple[FastAPI, AsyncClient]) -> None:
+        first: Running, second: Running) -> None:
     (app, client), (replica, replica_client) = first, second
     tenant = await new_tenant(app, "Replicated")
     user = await make_user(client, tenant)
@@ -174,7 +177,7 @@ async def test_another_replica_refuses_a_deactivated_user_it_had_cached(
 
 
 async def test_another_replica_forgets_the_cached_role_on_a_role_change(
-        first: tuple[FastAPI, AsyncClient], second: tuple[FastAPI, AsyncClient]) -> None:
+        first: Running, second: Running) -> None:
     (app, client), (replica, replica_client) = first, second
     tenant = await new_tenant(app, "Replicated")
     user = await make_user(client, tenant, role="seller")
@@ -188,8 +191,24 @@ async def test_another_replica_forgets_the_cached_role_on_a_role_change(
     assert (await me(replica_client, headers))["role"] == "manager"
 
 
-async def test_a_change_in_one_organization_keeps_the_others_cached(
-        first: tuple[FastAPI, AsyncClient]) -> None:
+async def test_a_new_base_currency_shows_on_me_at_once_in_every_replica(
+        first: Running, second: Running) -> None:
+    (app, client), (_, replica_client) = first, second
+    tenant = await new_tenant(app, "Converting")
+    assert (await me(client, tenant.key))["base_currency"] == "NOK"
+    assert (await me(replica_client, tenant.key))["base_currency"] == "NOK"
+    response = await client.patch("/v1/settings", json={"base_currency": "SEK"},
+                                  headers=tenant.admin)
+    assert response.status_code == 200, response.text
+    assert (await me(client, tenant.key))["base_currency"] == "SEK"
+
+    async def converted() -> bool:
+        currency: str = (await me(replica_client, tenant.key))["base_currency"]
+        return currency == "SEK"
+    assert await eventually(converted)
+
+
+async def test_a_change_in_one_organization_keeps_the_others_cached(first: Running) -> None:
     app, client = first
     tenant, other = await new_tenant(app, "Changing"), await new_tenant(app, "Untouched")
     await me(client, tenant.key)
@@ -202,7 +221,7 @@ async def test_a_change_in_one_organization_keeps_the_others_cached(
     assert callers.get(key_of(other.key)) is not None
 
 
-async def test_a_tokens_entry_ends_at_its_expiry(first: tuple[FastAPI, AsyncClient]) -> None:
+async def test_a_tokens_entry_ends_at_its_expiry(first: Running) -> None:
     app, client = first
     tenant = await new_tenant(app, "Expiring")
     expires = int(time.time()) + 2
@@ -227,8 +246,7 @@ async def test_zero_seconds_caches_nothing(settings: Settings, database_url: str
         assert not state_of(app).auth_listener.listening
 
 
-async def test_without_a_listener_the_cache_is_bypassed(
-        first: tuple[FastAPI, AsyncClient]) -> None:
+async def test_without_a_listener_the_cache_is_bypassed(first: Running) -> None:
     app, client = first
     state = state_of(app)
     tenant = await new_tenant(app, "Deaf")
@@ -253,8 +271,7 @@ async def listener_pids(app: FastAPI) -> set[int]:
         return set(rows.scalars())
 
 
-async def test_a_lost_listener_empties_the_cache_and_comes_back(
-        first: tuple[FastAPI, AsyncClient]) -> None:
+async def test_a_lost_listener_empties_the_cache_and_comes_back(first: Running) -> None:
     app, client = first
     state = state_of(app)
     tenant = await new_tenant(app, "Lost")

@@ -1,5 +1,6 @@
 """The FastAPI application."""
 
+import gc
 import hashlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -23,11 +24,14 @@ from salescore.api.v1 import (
     campaigns,
     customers,
     events,
+    exchange_rates,
     lists,
     notifications,
     opportunities,
     opportunity_sellers,
     org_units,
+    report_history,
+    report_pipeline,
     reports,
     sales_processes,
     users,
@@ -70,6 +74,9 @@ def create_app(settings: Settings, database_url: str) -> FastAPI:
         lifespan, as in tests that do not start one, or with SALESCORE_AUTH_CACHE_SECONDS=0)."""
         if callers.seconds > 0:
             await state.auth_listener.start()
+        # What start-up made lives as long as the process: keep it out of the collector's
+        # full passes, which otherwise rescan it while a large answer is being built.
+        gc.freeze()
         try:
             yield
         finally:
@@ -84,7 +91,8 @@ def create_app(settings: Settings, database_url: str) -> FastAPI:
                    api_keys.router, events.router, settings_api.router, lists.router,
                    campaigns.router, customers.router, sales_processes.router,
                    opportunities.router, opportunity_sellers.router, activities.router,
-                   notifications.router, reports.router]:
+                   notifications.router, reports.router, exchange_rates.router,
+                   report_pipeline.router, report_history.router]:
         app.include_router(router)
     app.add_middleware(Idempotency)
     app.add_middleware(RequestContext, max_body=settings.max_body_bytes)

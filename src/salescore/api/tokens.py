@@ -5,8 +5,10 @@ required (python-jose would otherwise accept a token without `aud` or `exp`)."""
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
+from typing import Any
 
-from jose import JWTError, jwt
+from jose import JWTError, jwk, jwt
 
 from salescore.domain.errors import NotAuthenticated
 
@@ -40,10 +42,16 @@ def issue_token(settings: TokenSettings, *, organization_id: int, user_id: int,
     return str(jwt.encode(claims, settings.secret, algorithm=ALGORITHM))
 
 
+@lru_cache(maxsize=4)
+def _verifying_key(secret: str) -> Any:
+    """The HS256 key, made once: python-jose would otherwise rebuild it for every token."""
+    return jwk.construct(secret, ALGORITHM)
+
+
 def read_token(settings: TokenSettings, token: str) -> TokenClaims:
     """The claims of a valid token; anything else is NotAuthenticated."""
     try:
-        claims = jwt.decode(token, settings.secret, algorithms=[ALGORITHM],
+        claims = jwt.decode(token, _verifying_key(settings.secret), algorithms=[ALGORITHM],
                             audience=settings.audience, issuer=settings.issuer,
                             options=_OPTIONS)
         return TokenClaims(organization_id=int(claims["org"]), user_id=int(claims["sub"]),

@@ -6,7 +6,7 @@ report is complete; amounts are in the organization's base currency, converted a
 valid on the report's `fx_date`. An opportunity in a currency without a rate on that date
 is left out of the groups and totals and listed, in its own currency, as unconverted."""
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
@@ -68,6 +68,15 @@ def parse_group_by(raw: str | None, allowed: tuple[GroupKey, ...] = tuple(GroupK
     return tuple(keys)
 
 
+def one_group_key(raw: str, allowed: tuple[GroupKey, ...],
+                  field: str = "group_by") -> GroupKey:
+    """Exactly one of the `allowed` keys."""
+    keys = parse_group_by(raw, allowed, field)
+    if len(keys) != 1:
+        raise InvalidInput.of(field, f"must be one of {', '.join(k.value for k in allowed)}")
+    return keys[0]
+
+
 def period_label(key: GroupKey, first_day: date | None) -> str | None:
     """A month reads `2027-01`, a quarter `2027-Q1`; no expected close date, no period
     (the `null` bucket)."""
@@ -111,7 +120,7 @@ def period_bounds(start: date | None, end: date | None,
 
 @dataclass(frozen=True, slots=True)
 class Figures:
-    """Open opportunities: how many, their amount and their weighted amount (amount ×
+    """Open opportunities: how many, their amount and their weighted amount (amount *
     probability / 100)."""
 
     count: int
@@ -121,8 +130,8 @@ class Figures:
 
 @dataclass(frozen=True, slots=True)
 class CommissionFigures:
-    """A seller's credit: won amount × share / 100 over the deals won in the period, and
-    on open deals amount × share / 100 × probability / 100."""
+    """A seller's credit: won amount * share / 100 over the deals won in the period, and
+    on open deals amount * share / 100 * probability / 100."""
 
     won_count: int
     won_amount: Decimal
@@ -151,10 +160,29 @@ class CampaignFigures:
 F = TypeVar("F", Figures, CommissionFigures, CampaignFigures)
 
 
+_SHAPES: dict[type[Any], tuple[tuple[str, bool], ...]] = {}
+
+
+def money_fields(kind: type[Any]) -> tuple[tuple[str, bool], ...]:
+    """Each figure's name, and whether it is money (else a count)."""
+    shape = _SHAPES.get(kind)
+    if shape is None:
+        shape = _SHAPES[kind] = tuple((f.name, f.type is Decimal) for f in fields(kind))
+    return shape
+
+
 def rounded(kind: type[F], exact: Mapping[str, Any]) -> F:
     """Figures from exact sums: counts as they are, money rounded half-even to the cent."""
-    return kind(**{f.name: cents(exact[f.name]) if f.type is Decimal
-                   else int(exact[f.name] or 0) for f in fields(kind)})
+    values: dict[str, Any] = {name: cents(exact[name]) if money else int(exact[name] or 0)
+                              for name, money in money_fields(kind)}
+    return kind(**values)
+
+
+def rounded_in_order(kind: type[F], exact: Sequence[Any]) -> F:
+    """As `rounded`, from the exact figures in the order of the kind's fields."""
+    values: list[Any] = [cents(value) if money else int(value or 0)
+                         for value, (_, money) in zip(exact, money_fields(kind), strict=True)]
+    return kind(*values)
 
 
 @dataclass(frozen=True, slots=True)

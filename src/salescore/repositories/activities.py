@@ -3,16 +3,19 @@
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, insert, select, update
+from sqlalchemy import ColumnElement, bindparam, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from salescore.domain.activities import Activity, ActivityKind, Origin
 from salescore.domain.listing import ListQuery, Page
 from salescore.repositories.activity_models import activities as a
 from salescore.repositories.listing import fetch_page
+from salescore.repositories.prepared import Prepared, fetchrow
 
 _STORED = [c for c in a.c if c.key not in {"id", "organization_id"}]
 LIST_COLUMNS: dict[str, ColumnElement[Any]] = {c.key: c for c in a.c}
+_INSERT = Prepared.of(insert(a).values(
+    {c.key: bindparam(c.key) for c in [a.c.organization_id, *_STORED]}).returning(a.c.id))
 
 
 def _to_domain(row: Any) -> Activity:
@@ -34,14 +37,15 @@ class ActivityRepository:
         self._session = session
 
     async def add(self, new: Sequence[Activity]) -> list[int]:
-        """Store new activities in one statement; their ids, in order."""
-        if not new:
-            return []
-        stmt = insert(a).returning(a.c.id, sort_by_parameter_order=True)
-        rows = (await self._session.execute(stmt, [
-            {"organization_id": activity.organization_id, **_to_row(activity)}
-            for activity in new])).all()
-        return [row.id for row in rows]
+        """Store new activities (seldom more than one); their ids, in order."""
+        ids = []
+        for activity in new:
+            row = await fetchrow(self._session, _INSERT,
+                                 organization_id=activity.organization_id,
+                                 **_to_row(activity))
+            assert row is not None
+            ids.append(int(row["id"]))
+        return ids
 
     async def get(self, organization_id: int, activity_id: int, *,
                   for_update: bool = False) -> Activity | None:

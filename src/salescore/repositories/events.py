@@ -10,7 +10,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Text, cast, func, insert, literal, select, tuple_
+from sqlalchemy import (
+    ColumnElement,
+    Text,
+    bindparam,
+    cast,
+    func,
+    insert,
+    literal,
+    select,
+    tuple_,
+)
 from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,6 +29,7 @@ from sqlalchemy.types import UserDefinedType
 from salescore.domain.events import DomainEvent
 from salescore.repositories.models import event_retention as retention
 from salescore.repositories.models import events
+from salescore.repositories.prepared import Prepared, as_json, execute_many
 
 
 class XID8(UserDefinedType[str]):
@@ -61,6 +72,11 @@ _COLUMNS = (events.c.id, cast(events.c.xact_id, Text).label("xact"), events.c.ty
             events.c.occurred_at)
 
 
+_APPEND = Prepared.of(insert(events).inline().values(
+    {key: bindparam(key) for key in ("organization_id", "aggregate_type", "aggregate_id",
+                                     "type", "data", "actor")}))
+
+
 def _to_stored(row: Any) -> StoredEvent:
     return StoredEvent(
         id=row.id, position=FeedPosition(int(row.xact), row.id), type=row.type,
@@ -75,9 +91,10 @@ class EventRepository:
 
     async def append(self, batch: Sequence[tuple[int, dict[str, Any], DomainEvent]]) -> None:
         """Write (organization id, actor, event) rows, in order."""
-        await self._session.execute(insert(events), [
+        await execute_many(self._session, _APPEND, [
             {"organization_id": organization_id, "aggregate_type": e.aggregate_type,
-             "aggregate_id": e.aggregate_id, "type": e.type, "data": e.data, "actor": actor}
+             "aggregate_id": e.aggregate_id, "type": e.type, "data": as_json(e.data),
+             "actor": as_json(actor)}
             for organization_id, actor, e in batch
         ])
 

@@ -47,6 +47,14 @@ def _after(position: Position, column: ColumnElement[Any], id_column: ColumnElem
     )
 
 
+def _order(query: ListQuery, columns: Columns,
+           id_column: ColumnElement[Any]) -> list[ColumnElement[Any]]:
+    sort_column = _column(columns, query.sort.field, "sort")
+    if query.sort.descending:
+        return [sort_column.desc().nulls_last(), id_column.desc()]
+    return [sort_column.asc().nulls_last(), id_column.asc()]
+
+
 def apply_query(stmt: Select[Any], query: ListQuery, columns: Columns,
                 id_column: ColumnElement[Any]) -> Select[Any]:
     """Filters, order, keyset position and limit (one row more, to see if a page follows)."""
@@ -55,19 +63,29 @@ def apply_query(stmt: Select[Any], query: ListQuery, columns: Columns,
     sort_column = _column(columns, query.sort.field, "sort")
     if query.after is not None:
         stmt = stmt.where(_after(query.after, sort_column, id_column, query.sort.descending))
-    if query.sort.descending:
-        order = [sort_column.desc().nulls_last(), id_column.desc()]
-    else:
-        order = [sort_column.asc().nulls_last(), id_column.asc()]
-    return stmt.order_by(*order).limit(query.limit + 1)
+    return stmt.order_by(*_order(query, columns, id_column)).limit(query.limit + 1)
+
+
+def ids_first(stmt: Select[Any], query: ListQuery, columns: Columns,
+              id_column: ColumnElement[Any], rows: Select[Any]) -> Select[Any]:
+    """`apply_query` in two steps: the page's ids found by `stmt` on the table alone, then
+    only those rows made up by `rows` (a select of one row per id, with what it adds to
+    each row, such as subqueries), in the same order."""
+    page = apply_query(stmt.with_only_columns(id_column), query, columns, id_column)
+    return rows.where(id_column.in_(page.correlate(None))).order_by(
+        *_order(query, columns, id_column))
 
 
 async def fetch_page(session: AsyncSession, stmt: Select[Any], query: ListQuery,
                      columns: Columns, id_column: ColumnElement[Any],
-                     to_domain: Callable[[Any], T]) -> Page[T]:
-    """One page of `stmt`'s rows as domain objects, with the position to continue from."""
-    rows: Sequence[Any] = (await session.execute(
-        apply_query(stmt, query, columns, id_column))).all()
+                     to_domain: Callable[[Any], T], *,
+                     rows_of: Select[Any] | None = None) -> Page[T]:
+    """One page of `stmt`'s rows as domain objects, with the position to continue from.
+    With `rows_of`, `stmt` only finds the page's ids and `rows_of` makes up its rows (see
+    `ids_first`)."""
+    shaped = (apply_query(stmt, query, columns, id_column) if rows_of is None
+              else ids_first(stmt, query, columns, id_column, rows_of))
+    rows: Sequence[Any] = (await session.execute(shaped)).all()
     more = len(rows) > query.limit
     rows = rows[: query.limit]
     items = [to_domain(row) for row in rows]

@@ -63,11 +63,11 @@ class AuthListener:
     """One dedicated connection LISTENing on `salescore_auth` for the life of the app.
 
     `on_change(organization_id)` is called for each notification (with None, meaning every
-    organization, for a payload that names none). `on_up()` is called once
-    the connection listens, `on_down()` as soon as it is lost (or was never made): while
-    down, nothing is heard, so the cache must not be trusted. The connection is checked
-    every `heartbeat` seconds (a silent network loss shows no other way) and remade with
-    exponential backoff, from `min_backoff` to `max_backoff` seconds."""
+    organization, for a payload that names none). `on_up()` is called once the connection
+    listens, `on_down()` as soon as it is lost (or was never made): while down, nothing is
+    heard, so the cache must not be trusted. The connection is checked every `heartbeat`
+    seconds (a silent network loss shows no other way) and remade with exponential
+    backoff, from `min_backoff` to `max_backoff` seconds."""
 
     def __init__(self, engine: AsyncEngine, *, on_change: Callable[[int | None], None],
                  on_up: Callable[[], None], on_down: Callable[[], None],
@@ -91,6 +91,8 @@ class AuthListener:
     async def start(self, *, wait: float = 5.0) -> None:
         """Start listening; waits up to `wait` seconds for the first connection, then goes
         on trying in the background."""
+        if self._task is not None:
+            return
         up = asyncio.Event()
         self._task = asyncio.create_task(self._run(up), name=LISTENER_NAME)
         with contextlib.suppress(TimeoutError):
@@ -140,8 +142,10 @@ class AuthListener:
         while not lost.is_set():
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(lost.wait(), self._heartbeat)
-                return
+                break
             await self._connection.fetchval("SELECT 1", timeout=self._heartbeat)
+        log.warning("auth listener: the connection was lost; the caller cache is off until "
+                    "it is back")
 
     def _notified(self, _connection: Any, _pid: int, _channel: str, payload: str) -> None:
         self._on_change(int(payload) if payload.isdigit() else None)

@@ -1,13 +1,16 @@
 """Opportunities and their sellers."""
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import replace
 from types import SimpleNamespace
 from typing import Any
 
+from asyncpg import UniqueViolationError
 from sqlalchemy import (
     BigInteger,
+    BindParameter,
     ColumnElement,
+    bindparam,
     cast,
     delete,
     exists,
@@ -21,13 +24,20 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from salescore.domain.errors import Conflict
 from salescore.domain.listing import Condition, ListQuery, Op, Page
 from salescore.domain.opportunities import Opportunity, ProbabilitySource, Status
 from salescore.domain.patterns import TextPattern
-from salescore.domain.pipeline import DefaultFor, SalesProcess
+from salescore.domain.pipeline import (
+    DefaultCandidate,
+    DefaultFor,
+    SalesProcess,
+    default_process_id,
+)
 from salescore.domain.shares import Seller, as_percent
 from salescore.repositories.database import unique_or_conflict
 from salescore.repositories.listing import fetch_page, where
+from salescore.repositories.prepared import Prepared, driver, fetch, fetchrow
 from salescore.repositories.sales_models import (
     customers,
     opportunity_sellers,
@@ -35,7 +45,7 @@ from salescore.repositories.sales_models import (
 )
 from salescore.repositories.sales_models import opportunities as o
 from salescore.repositories.sales_models import sales_processes as processes
-from salescore.repositories.sales_processes import stage_to_domain
+from salescore.repositories.sales_processes import default_candidates_select, stage_to_domain
 
 _SELLERS = opportunity_sellers
 _STORED = [c for c in o.c if c.key not in {"id", "organization_id", "weighted_amount"}]
@@ -56,12 +66,55 @@ _SELECT = select(o, _seller_column(_SELLERS.c.user_id, "seller_ids"),
                  _seller_column(_SELLERS.c.share, "seller_shares"))
 
 
-def _to_domain(row: Any) -> Opportunity:
-    values = {c.key: getattr(row, c.key) for c in o.c if c.key != "weighted_amount"}
+_ORG: BindParameter[int] = bindparam("organization_id")
+_ID: BindParameter[int] = bindparam("id")
+_BY_ID = _SELECT.where(o.c.organization_id == _ORG, o.c.id == _ID)
+_GET = Prepared.of(_BY_ID)
+_GET_FOR_UPDATE = Prepared.of(_BY_ID.with_for_update(of=o))
+_STAGE_LABELS = tuple((c.key, f"stage_{c.key}") for c in stages.c)
+_WITH_STAGES = (
+    select(processes, *(c.label(label) for c, (_, label) in zip(stages.c, _STAGE_LABELS,
+                                                                strict=True)))
+    .join(stages, (stages.c.organization_id == processes.c.organization_id)
+          & (stages.c.sales_process_id == processes.c.id), isouter=True))
+_PIPELINE = Prepared.of(_WITH_STAGES.where(processes.c.organization_id == _ORG,
+                                           processes.c.id == _ID)
+                        .order_by(stages.c.position))
+_CANDIDATES = default_candidates_select().subquery("candidates")
+# Every candidate for the default process of a new opportunity, with its pipeline.
+_DEFAULT_PIPELINES = Prepared.of(
+    _WITH_STAGES.add_columns(_CANDIDATES.c.for_user, _CANDIDATES.c.for_region,
+                             _CANDIDATES.c.for_department)
+    .join(_CANDIDATES, _CANDIDATES.c.id == processes.c.id)
+    .where(processes.c.organization_id == _ORG)
+    .order_by(processes.c.id, stages.c.position))
+_BY_EXTERNAL_ID = Prepared.of(select(o.c.id).where(
+    o.c.organization_id == _ORG, o.c.external_id == bindparam("external_id")))
+_DOMAIN_KEYS = tuple(c.key for c in o.c if c.key != "weighted_amount")
+_INSERTED = ("organization_id", *(c.key for c in _STORED))
+# The opportunity and its sellers (earliest added first) in one statement.
+_INSERT = (
+    f"WITH new AS (INSERT INTO opportunities ({', '.join(_INSERTED)}) VALUES"
+    f" ({', '.join(f'${n}' for n in range(1, len(_INSERTED) + 1))}) RETURNING id),"
+    " added AS (INSERT INTO opportunity_sellers (organization_id, opportunity_id, user_id,"
+    " share, added_seq) SELECT $1, new.id, s.user_id, s.share, s.seq - 1 FROM new,"
+    f" unnest(${len(_INSERTED) + 1}::bigint[], ${len(_INSERTED) + 2}::numeric[])"
+    " WITH ORDINALITY AS s(user_id, share, seq))"
+    " SELECT id FROM new")
+
+
+# Where each value is in a row of _SELECT (a SQLAlchemy row or an asyncpg record alike).
+_KEYS = [c.key for c in _SELECT.selected_columns]
+_DOMAIN_AT = tuple((key, n) for n, key in enumerate(_KEYS) if key in _DOMAIN_KEYS)
+_SELLER_IDS_AT, _SELLER_SHARES_AT = _KEYS.index("seller_ids"), _KEYS.index("seller_shares")
+
+
+def _to_domain(row: Sequence[Any]) -> Opportunity:
+    values = {key: row[n] for key, n in _DOMAIN_AT}
     values["status"] = Status(values["status"])
     values["probability_source"] = ProbabilitySource(values["probability_source"])
     sellers = tuple(Seller(user_id, int(share * _HUNDRED)) for user_id, share in zip(
-        row.seller_ids or (), row.seller_shares or (), strict=True))
+        row[_SELLER_IDS_AT] or (), row[_SELLER_SHARES_AT] or (), strict=True))
     return Opportunity(**values, sellers=sellers)
 
 
@@ -78,39 +131,35 @@ class OpportunityRepository:
 
     async def get(self, organization_id: int, opportunity_id: int, *,
                   for_update: bool = False) -> Opportunity | None:
-        stmt = _SELECT.where(o.c.organization_id == organization_id, o.c.id == opportunity_id)
-        if for_update:
-            stmt = stmt.with_for_update(of=o)
-        row = (await self._session.execute(stmt)).one_or_none()
+        row = await fetchrow(self._session, _GET_FOR_UPDATE if for_update else _GET,
+                             organization_id=organization_id, id=opportunity_id)
         return None if row is None else _to_domain(row)
 
     async def pipeline(self, organization_id: int, process_id: int) -> SalesProcess | None:
         """A process and its stages as an opportunity's rules need them, in one query:
         without its use count or default-for targets (see SalesProcessRepository.get)."""
-        rows = (await self._session.execute(
-            select(processes, *(c.label(f"stage_{c.key}") for c in stages.c))
-            .join(stages, (stages.c.organization_id == processes.c.organization_id)
-                  & (stages.c.sales_process_id == processes.c.id), isouter=True)
-            .where(processes.c.organization_id == organization_id,
-                   processes.c.id == process_id)
-            .order_by(stages.c.position))).all()
-        if not rows:
-            return None
-        first = rows[0]
-        return SalesProcess(
-            id=first.id, organization_id=first.organization_id, name=first.name,
-            active=first.active, note=first.note, default_for=DefaultFor(),
-            stages=tuple(stage_to_domain(SimpleNamespace(**{
-                c.key: getattr(r, f"stage_{c.key}") for c in stages.c}))
-                for r in rows if r.stage_id is not None),
-            created_at=first.created_at, created_by=first.created_by,
-            updated_at=first.updated_at, updated_by=first.updated_by, version=first.version)
+        rows = await fetch(self._session, _PIPELINE, organization_id=organization_id,
+                           id=process_id)
+        return _pipeline_of(rows) if rows else None
+
+    async def default_pipeline(self, organization_id: int,
+                               user_id: int) -> SalesProcess | None:
+        """The process a new opportunity of `user_id` gets when none is named (the rule is
+        `default_process_id`'s), as `pipeline` gives it; None when the organization has no
+        active process with an open stage. One query: the candidates with their stages."""
+        groups = {group[0]["id"]: group for group in _groups(await fetch(
+            self._session, _DEFAULT_PIPELINES, organization_id=organization_id,
+            user_id=user_id))}
+        chosen = default_process_id([
+            DefaultCandidate(first["id"], first["for_user"], first["for_region"],
+                             first["for_department"], first["default_for_all"])
+            for first in (group[0] for group in groups.values())])
+        return None if chosen is None else _pipeline_of(groups[chosen])
 
     async def id_by_external_id(self, organization_id: int, external_id: str) -> int | None:
-        stmt = select(o.c.id).where(o.c.organization_id == organization_id,
-                                    o.c.external_id == external_id)
-        found: int | None = (await self._session.execute(stmt)).scalar_one_or_none()
-        return found
+        row = await fetchrow(self._session, _BY_EXTERNAL_ID, organization_id=organization_id,
+                             external_id=external_id)
+        return None if row is None else int(row["id"])
 
     async def lock_external_id(self, organization_id: int, external_id: str) -> None:
         """Serialise, until the transaction ends, every writer of this external id."""
@@ -118,12 +167,17 @@ class OpportunityRepository:
         await self._session.execute(select(func.pg_advisory_xact_lock(key)))
 
     async def add(self, opportunity: Opportunity) -> int:
-        stmt = insert(o).values(organization_id=opportunity.organization_id,
-                                **_to_row(opportunity)).returning(o.c.id)
-        async with unique_or_conflict(f"an opportunity with the external id "
-                                      f"{opportunity.external_id} exists already"):
-            new_id: int = (await self._session.execute(stmt)).scalar_one()
-        await self._insert_sellers(opportunity.organization_id, new_id, opportunity.sellers)
+        """Store a new opportunity with its sellers, in one statement; its id."""
+        row = {"organization_id": opportunity.organization_id, **_to_row(opportunity)}
+        connection = await driver(self._session)
+        try:
+            new_id: int = await connection.fetchval(
+                _INSERT, *(row[key] for key in _INSERTED),
+                [s.user_id for s in opportunity.sellers],
+                [as_percent(s.share) for s in opportunity.sellers])
+        except UniqueViolationError:
+            raise Conflict(f"an opportunity with the external id "
+                           f"{opportunity.external_id} exists already") from None
         return new_id
 
     async def save(self, before: Opportunity, after: Opportunity) -> None:
@@ -155,7 +209,7 @@ class OpportunityRepository:
         return [_to_domain(r) for r in rows]
 
     async def list(self, organization_id: int, query: ListQuery) -> Page[Opportunity]:
-        stmt = _SELECT.where(o.c.organization_id == organization_id)
+        stmt = select(o.c.id).where(o.c.organization_id == organization_id)
         kept: list[Condition] = []
         for condition in query.conditions:
             if condition.field == "q":
@@ -165,7 +219,8 @@ class OpportunityRepository:
             else:
                 kept.append(condition)
         return await fetch_page(self._session, stmt, replace(query, conditions=tuple(kept)),
-                                LIST_COLUMNS, o.c.id, _to_domain)
+                                LIST_COLUMNS, o.c.id, _to_domain,
+                                rows_of=_SELECT.where(o.c.organization_id == organization_id))
 
     async def _insert_sellers(self, organization_id: int, opportunity_id: int,
                               sellers: Sequence[Seller]) -> None:
@@ -174,6 +229,30 @@ class OpportunityRepository:
                 {"organization_id": organization_id, "opportunity_id": opportunity_id,
                  "user_id": s.user_id, "share": as_percent(s.share), "added_seq": n}
                 for n, s in enumerate(sellers)])
+
+
+def _pipeline_of(rows: Sequence[Mapping[str, Any]]) -> SalesProcess:
+    first = rows[0]
+    return SalesProcess(
+        id=first["id"], organization_id=first["organization_id"], name=first["name"],
+        active=first["active"], note=first["note"], default_for=DefaultFor(),
+        stages=tuple(stage_to_domain(SimpleNamespace(**{
+            key: r[label] for key, label in _STAGE_LABELS}))
+            for r in rows if r["stage_id"] is not None),
+        created_at=first["created_at"], created_by=first["created_by"],
+        updated_at=first["updated_at"], updated_by=first["updated_by"],
+        version=first["version"])
+
+
+def _groups(rows: Sequence[Mapping[str, Any]]) -> list[list[Mapping[str, Any]]]:
+    """Rows ordered by process id, one list per process."""
+    groups: list[list[Mapping[str, Any]]] = []
+    for row in rows:
+        if groups and groups[-1][0]["id"] == row["id"]:
+            groups[-1].append(row)
+        else:
+            groups.append([row])
+    return groups
 
 
 def _text_search(organization_id: int, condition: Condition) -> ColumnElement[bool]:

@@ -1,11 +1,15 @@
 """Checking that the records a request names are the organization's."""
 
+from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import ColumnElement, Table, exists, select
+from sqlalchemy import BindParameter, ColumnElement, Table, bindparam, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from salescore.repositories.models import users
+from salescore.domain.organization import Organization
+from salescore.repositories.models import organizations, users
+from salescore.repositories.organizations import ORGANIZATION_COLUMNS, organization_of
+from salescore.repositories.prepared import Prepared, fetchrow
 from salescore.repositories.sales_models import (
     campaigns,
     contacts,
@@ -21,6 +25,39 @@ TABLE_OF_FIELD: dict[str, Table] = {
     "type_id": opportunity_types, "source_id": sources, "campaign_id": campaigns,
     "loss_reason_id": loss_reasons, "opportunity_id": opportunities,
 }
+_ORG: BindParameter[int] = bindparam("organization_id")
+# One prepared statement per combination of fields checked (and the organization or not).
+_CHECKS: dict[tuple[tuple[str, ...], bool, bool], Prepared] = {}
+
+
+def _checked(values: dict[str, Any]) -> tuple[str, ...]:
+    fields = [field for field in TABLE_OF_FIELD if values.get(field) is not None]
+    if values.get("contact_id") is not None:
+        fields.append("contact_id")
+    return tuple(fields)
+
+
+def _statement(fields: tuple[str, ...], contact_of_customer: bool,
+               with_organization: bool) -> Prepared:
+    key = (fields, contact_of_customer, with_organization)
+    if key not in _CHECKS:
+        checks: dict[str, ColumnElement[bool]] = {}
+        for field in fields:
+            if field == "contact_id":
+                same_customer = [contacts.c.customer_id == bindparam("customer_id")
+                                 ] if contact_of_customer else []
+                checks[field] = exists().where(contacts.c.organization_id == _ORG,
+                                               contacts.c.id == bindparam(field),
+                                               *same_customer)
+            else:
+                table = TABLE_OF_FIELD[field]
+                checks[field] = exists().where(table.c.organization_id == _ORG,
+                                               table.c.id == bindparam(field))
+        labelled = [check.label(field) for field, check in checks.items()]
+        stmt = (select(*ORGANIZATION_COLUMNS, *labelled).where(organizations.c.id == _ORG)
+                if with_organization else select(*labelled))
+        _CHECKS[key] = Prepared.of(stmt)
+    return _CHECKS[key]
 
 
 class ReferenceRepository:
@@ -31,19 +68,29 @@ class ReferenceRepository:
         """The first reference field in `values` naming no record of the organization, else
         None; a `contact_id` must also be a contact of the `customer_id` given with it.
         One round trip."""
-        checks: dict[str, ColumnElement[bool]] = {}
-        for field, table in TABLE_OF_FIELD.items():
-            if values.get(field) is not None:
-                checks[field] = exists().where(table.c.organization_id == organization_id,
-                                               table.c.id == values[field])
-        if values.get("contact_id") is not None:
-            same_customer = [] if values.get("customer_id") is None else [
-                contacts.c.customer_id == values["customer_id"]]
-            checks["contact_id"] = exists().where(
-                contacts.c.organization_id == organization_id,
-                contacts.c.id == values["contact_id"], *same_customer)
-        if not checks:
+        fields = _checked(values)
+        if not fields:
             return None
-        row = (await self._session.execute(
-            select(*(check.label(field) for field, check in checks.items())))).one()
-        return next((field for field in checks if not getattr(row, field)), None)
+        row = await self._check(organization_id, values, fields, with_organization=False)
+        assert row is not None
+        return next((field for field in fields if not row[field]), None)
+
+    async def organization_and_missing(self, organization_id: int, values: dict[str, Any],
+                                       ) -> tuple[Organization | None, str | None]:
+        """The organization, and what `missing` finds, in one round trip."""
+        fields = _checked(values)
+        row = await self._check(organization_id, values, fields, with_organization=True)
+        if row is None:
+            return None, None
+        organization = organization_of(SimpleNamespace(_mapping=dict(row.items())))
+        return organization, next((field for field in fields if not row[field]), None)
+
+    async def _check(self, organization_id: int, values: dict[str, Any],
+                     fields: tuple[str, ...], *, with_organization: bool) -> Any:
+        contact_of_customer = "contact_id" in fields and values.get("customer_id") is not None
+        prepared = _statement(fields, contact_of_customer, with_organization)
+        given = {field: values[field] for field in fields}
+        if contact_of_customer:
+            given["customer_id"] = values["customer_id"]
+        return await fetchrow(self._session, prepared, organization_id=organization_id,
+                              **given)

@@ -1,17 +1,16 @@
 """The SQL every grouped money report shares, in two stages, all in PostgreSQL.
 
 Stage one (the report's own query) scans the opportunities once and aggregates them by the
-raw keys (owner id, stage id, month, ...) and currency, with exact sums; the rows of its
-`is_total` grouping set hold the same figures per currency alone. Stage two (here) prices
+raw keys (owner id, stage id, month, ...) and currency, with exact sums; where the groups do
+not add up to the totals, its `is_total` rows hold the totals per currency. Stage two (here) prices
 each of those few rows at the currency's rate on the report date, names the keys (an owner
 gives a department, region and sales groups too) and adds the rows up again per group, and
 per currency for the total and the unconverted list. Converting sums rather than rows is
-exact: sum(amount) × rate = sum(amount × rate) in numeric arithmetic."""
+exact: sum(amount) * rate = sum(amount * rate) in numeric arithmetic."""
 
-from collections.abc import Sequence
-from dataclasses import dataclass, fields
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
@@ -30,7 +29,6 @@ from sqlalchemy import (
     null,
     select,
     true,
-    tuple_,
     union_all,
 )
 from sqlalchemy.sql.elements import ColumnElement
@@ -44,8 +42,10 @@ from salescore.domain.reports import (
     Named,
     Report,
     Unconverted,
+    money_fields,
     period_label,
     rounded,
+    rounded_in_order,
 )
 from salescore.repositories.fx import rate_on
 from salescore.repositories.models import (
@@ -93,8 +93,9 @@ def raw_columns(keys: Sequence[GroupKey]) -> list[Label[Any]]:
         if name in made:
             continue
         if key in PERIODS:
-            unit = literal_column(f"'{key.value}'")  # a literal: the same in GROUP BY
-            made[name] = cast(func.date_trunc(unit, o.c.expected_close_date), Date).label(name)
+            period: ColumnElement[str] = literal_column(f"'{key.value}'")  # same in GROUP BY
+            made[name] = cast(func.date_trunc(period, o.c.expected_close_date),
+                              Date).label(name)
         elif key is GroupKey.SELLER:
             made[name] = _S.c.user_id.label(name)
         else:
@@ -104,32 +105,30 @@ def raw_columns(keys: Sequence[GroupKey]) -> list[Label[Any]]:
 
 def grouped(columns: Sequence[Label[Any]], measures: Sequence[Label[Any]],
             source: FromClause, *conditions: ColumnElement[bool]) -> Select[Any]:
-    """Stage one: `measures` per raw key columns and currency, and per currency alone
-    (`is_total`), in one scan of `source`."""
+    """Stage one: `measures` per raw key columns and currency, in one scan of `source`.
+    The groups add up to the totals, which stage two takes from them
+    (`totals_from_groups`): cheaper than a grouping set per currency, which PostgreSQL
+    would aggregate a second time for every row."""
     currency = o.c.currency.label("currency")
-    if not columns:
-        return select(currency, true().label("is_total"), *measures).select_from(
-            source).where(*conditions).group_by(o.c.currency)
-    expressions = [c.element for c in columns]
-    return (select(*columns, currency, (func.grouping(*expressions) > 0).label("is_total"),
-                   *measures)
+    return (select(*columns, currency, false().label("is_total"), *measures)
             .select_from(source).where(*conditions)
-            .group_by(func.grouping_sets(tuple_(*expressions, o.c.currency),
-                                         tuple_(o.c.currency))))
+            .group_by(*[c.element for c in columns], o.c.currency))
 
 
-def split(groups: Select[Any], totals: Select[Any]) -> Select[Any]:
-    """Stage one when the groups split opportunities (by seller share): the groups from
-    one query, the totals per currency from another over the whole opportunities."""
-    columns = [c.key for c in groups.selected_columns if c.key not in ("currency",
-                                                                        "is_total")]
-    raw = [c for c in groups.selected_columns if c.key in columns]
-    whole = {c.key: c for c in totals.selected_columns}
-    stmt = union_all(
-        groups.add_columns(false().label("is_total")),
-        select(*[null().label(c.key) if c.key not in whole else whole[c.key] for c in raw],
-               whole["currency"], true().label("is_total")))
-    return select(stmt.subquery())
+def grouped_apart(columns: Sequence[Label[Any]], measures: Sequence[Label[Any]],
+                  source: FromClause, whole: Sequence[Label[Any]],
+                  *conditions: ColumnElement[bool],
+                  whole_source: FromClause = o) -> Select[Any]:
+    """Stage one when the groups do not add up to the totals (they split opportunities by
+    seller share, or count one in several groups): the groups from `source` with
+    `measures`, the totals per currency (`is_total`) from `whole_source` with `whole`."""
+    currency = o.c.currency.label("currency")
+    groups = select(*columns, currency, false().label("is_total"), *measures).select_from(
+        source).where(*conditions).group_by(*[c.element for c in columns], o.c.currency)
+    totals = select(*[null().label(c.key) for c in columns], currency,
+                    true().label("is_total"), *whole).select_from(whole_source).where(
+        *conditions).group_by(o.c.currency)
+    return select(union_all(groups, totals).subquery("apart"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,7 +150,7 @@ def _named(organization_id: int, keys: Sequence[GroupKey],
     """The priced rows joined to what names each key; the key columns, labelled."""
     joined: FromClause = priced
     columns: list[Label[Any]] = []
-    owner = users.alias("owner")
+    owner = users.alias("k_owner")
     if {GroupKey.OWNER, GroupKey.DEPARTMENT, GroupKey.SALES_REGION} & set(keys):
         joined = joined.outerjoin(owner, and_(owner.c.organization_id == organization_id,
                                               owner.c.id == priced.c.owner_id))
@@ -159,14 +158,14 @@ def _named(organization_id: int, keys: Sequence[GroupKey],
         if key in PERIODS:
             found = _KeyColumns(priced.c[RAW[key]])
         elif key in (GroupKey.OWNER, GroupKey.SELLER):
-            person = owner if key is GroupKey.OWNER else users.alias("seller")
+            person = owner if key is GroupKey.OWNER else users.alias("k_seller")
             if key is GroupKey.SELLER:
                 joined = joined.outerjoin(person, and_(
                     person.c.organization_id == organization_id,
                     person.c.id == priced.c.seller_id))
             found = _KeyColumns(person.c.id, person.c.name)
         elif key is GroupKey.SALES_GROUP:
-            member, group = user_sales_groups.alias("member"), sales_groups.alias("group")
+            member, group = user_sales_groups.alias("k_member"), sales_groups.alias("k_sales_group")
             joined = joined.outerjoin(member, and_(
                 member.c.organization_id == organization_id,
                 member.c.user_id == priced.c.owner_id)).outerjoin(group, and_(
@@ -174,10 +173,13 @@ def _named(organization_id: int, keys: Sequence[GroupKey],
                     group.c.id == member.c.sales_group_id))
             found = _KeyColumns(group.c.id, group.c.name)
         else:
-            field, table = _OWNER_UNITS.get(key, (RAW[key], _NAMED_BY.get(key)))
-            unit = table.alias(key.value) if table is not None else None
-            assert unit is not None
-            ref = owner.c[field] if key in _OWNER_UNITS else priced.c[field]
+            ref: ColumnElement[Any]
+            if key in _OWNER_UNITS:
+                field, table = _OWNER_UNITS[key]
+                ref = owner.c[field]
+            else:
+                table, ref = _NAMED_BY[key], priced.c[RAW[key]]
+            unit = table.alias(f"k_{key.value}")
             joined = joined.outerjoin(unit, and_(unit.c.organization_id == organization_id,
                                                  unit.c.id == ref))
             found = _KeyColumns(unit.c.id, unit.c.name,
@@ -187,15 +189,17 @@ def _named(organization_id: int, keys: Sequence[GroupKey],
 
 
 def converted(organization_id: int, base_currency: str, fx_date: date,
-              keys: Sequence[GroupKey], stage_one: Select[Any],
-              kind: type[F]) -> Select[Any]:
+              keys: Sequence[GroupKey], stage_one: Select[Any], kind: type[F], *,
+              totals_from_groups: bool = False) -> Select[Any]:
     """Stage two: the groups in the base currency (rows without a rate left out), then
-    the total and one row per currency without a rate (in that currency), ordered."""
+    the total and one row per currency without a rate (in that currency), ordered. The
+    totals add up stage one's `is_total` rows, or with `totals_from_groups` its group
+    rows."""
     agg = stage_one.cte("agg")
     priced = select(agg, rate_on(organization_id, base_currency, agg.c.currency,
                                  fx_date).label("rate")).cte("priced")
-    counts = [f.name for f in fields(kind) if f.type is not Decimal]
-    money = [f.name for f in fields(kind) if f.type is Decimal]
+    counts = [name for name, money in money_fields(kind) if not money]
+    money = [name for name, money in money_fields(kind) if money]
     joined, key_columns = _named(organization_id, keys, priced)
     parts = []
     if keys:
@@ -211,9 +215,9 @@ def converted(organization_id: int, base_currency: str, fx_date: date,
         unconverted.label("currency"),
         *[func.sum(priced.c[n]).label(n) for n in counts],
         *[func.sum(priced.c[n] * func.coalesce(priced.c.rate, 1)).label(n) for n in money],
-    ).where(priced.c.is_total).group_by(unconverted))
+    ).where(true() if totals_from_groups else priced.c.is_total).group_by(unconverted))
     rows = union_all(*parts).subquery("report")
-    order = [rows.c.is_total]
+    order: list[ColumnElement[Any]] = [rows.c.is_total]
     for key in keys:
         if key in PERIODS:
             order.append(rows.c[key.value].asc().nulls_last())
@@ -223,25 +227,40 @@ def converted(organization_id: int, base_currency: str, fx_date: date,
     return select(rows).order_by(*order, rows.c.currency)
 
 
-def _key_value(key: GroupKey, row: Any) -> KeyValue:
+def _key_reader(key: GroupKey, at: dict[str, int]) -> Callable[[Any], KeyValue]:
     if key in PERIODS:
-        return period_label(key, row[key.value])
-    found = row[f"{key.value}_id"]
-    return None if found is None else Named(found, row[f"{key.value}_name"])
+        value = at[key.value]
+        return lambda row: period_label(key, row[value])
+    id_, name = at[f"{key.value}_id"], at[f"{key.value}_name"]
+    known: dict[int, Named] = {}  # an owner in 20 stages is one Named, not 20
+
+    def named(row: Any) -> Named | None:
+        found = row[id_]
+        if found is None:
+            return None
+        if found not in known:
+            known[found] = Named(found, row[name])
+        return known[found]
+    return named
 
 
 def read(rows: Sequence[Any], *, kind: type[F], keys: Sequence[GroupKey], currency: str,
          fx_date: date) -> Report[F]:
-    """The report from stage two's rows, its money rounded to the cent only now."""
+    """The report from stage two's rows, its money rounded to the cent only now. Columns
+    are read by position, as thousands of groups make every object per row count."""
     groups, unconverted = [], []
-    total = rounded(kind, {f.name: 0 for f in fields(kind)})
-    for row in (r._mapping for r in rows):
-        figures = rounded(kind, row)
-        if not row["is_total"]:
-            groups.append(Group({k: _key_value(k, row) for k in keys}, figures))
-        elif row["currency"] is None:
+    total = rounded(kind, {name: 0 for name, _ in money_fields(kind)})
+    at = {name: n for n, name in enumerate(rows[0]._fields)} if rows else {}
+    readers = [(key, _key_reader(key, at)) for key in keys] if rows else []
+    figures_at = [at[name] for name, _ in money_fields(kind)] if rows else []
+    is_total, currency_at = at.get("is_total"), at.get("currency")
+    for row in rows:
+        figures = rounded_in_order(kind, [row[n] for n in figures_at])
+        if not row[is_total]:
+            groups.append(Group({key: value(row) for key, value in readers}, figures))
+        elif row[currency_at] is None:
             total = figures
         else:
-            unconverted.append(Unconverted(row["currency"], figures))
+            unconverted.append(Unconverted(row[currency_at], figures))
     return Report(currency=currency, fx_date=fx_date, group_by=tuple(keys), groups=groups,
                   total=total, unconverted=unconverted)

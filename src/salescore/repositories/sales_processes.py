@@ -9,7 +9,10 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
+    BindParameter,
     ColumnElement,
+    Select,
+    bindparam,
     case,
     delete,
     exists,
@@ -36,6 +39,7 @@ from salescore.domain.pipeline import (
 )
 from salescore.repositories.listing import fetch_page, where
 from salescore.repositories.models import users
+from salescore.repositories.prepared import Prepared, fetch
 from salescore.repositories.sales_models import opportunities, stages
 from salescore.repositories.sales_models import sales_process_defaults as defaults
 from salescore.repositories.sales_models import sales_processes as processes
@@ -94,6 +98,36 @@ def _in_view(view: ProcessView, user_id: int | None) -> ColumnElement[bool]:
     return {ProcessView.ACTIVE: processes.c.active, ProcessView.INACTIVE: ~processes.c.active,
             ProcessView.ALL: true(), ProcessView.MINE: mine,
             ProcessView.NOT_MINE: ~mine if user_id is not None else true()}[view]
+
+
+def default_candidates_select() -> Select[Any]:
+    """`default_candidates` as a statement, with the parameters `organization_id` and
+    `user_id`."""
+    organization_id: BindParameter[int] = bindparam("organization_id")
+    user_id: BindParameter[int] = bindparam("user_id")
+    user = select(users.c.department_id, users.c.sales_region_id).where(
+        users.c.organization_id == organization_id, users.c.id == user_id
+    ).subquery()
+
+    def marked(condition: Any) -> Any:
+        return exists().where(defaults.c.organization_id == organization_id,
+                              defaults.c.sales_process_id == processes.c.id, condition)
+
+    return select(
+        processes.c.id,
+        marked(defaults.c.user_id == user_id).label("for_user"),
+        marked(defaults.c.sales_region_id == select(user.c.sales_region_id)
+               .scalar_subquery()).label("for_region"),
+        marked(defaults.c.department_id == select(user.c.department_id)
+               .scalar_subquery()).label("for_department"),
+        processes.c.default_for_all,
+    ).where(processes.c.organization_id == organization_id, processes.c.active,
+            exists().where(stages.c.organization_id == organization_id,
+                           stages.c.sales_process_id == processes.c.id,
+                           stages.c.kind == StageKind.OPEN.value))
+
+
+_DEFAULT_CANDIDATES = Prepared.of(default_candidates_select())
 
 
 class SalesProcessRepository:
@@ -256,29 +290,10 @@ class SalesProcessRepository:
                                  user_id: int | None) -> list[DefaultCandidate]:
         """Every active process, with whether it is marked default for the user, the user's
         sales region, the user's department, or all."""
-        user = select(users.c.department_id, users.c.sales_region_id).where(
-            users.c.organization_id == organization_id, users.c.id == user_id
-        ).subquery()
-
-        def marked(condition: Any) -> Any:
-            return exists().where(defaults.c.organization_id == organization_id,
-                                  defaults.c.sales_process_id == processes.c.id, condition)
-
-        stmt = select(
-            processes.c.id,
-            marked(defaults.c.user_id == user_id).label("for_user"),
-            marked(defaults.c.sales_region_id == select(user.c.sales_region_id)
-                   .scalar_subquery()).label("for_region"),
-            marked(defaults.c.department_id == select(user.c.department_id)
-                   .scalar_subquery()).label("for_department"),
-            processes.c.default_for_all,
-        ).where(processes.c.organization_id == organization_id, processes.c.active,
-                exists().where(stages.c.organization_id == organization_id,
-                               stages.c.sales_process_id == processes.c.id,
-                               stages.c.kind == StageKind.OPEN.value))
-        rows = (await self._session.execute(stmt)).all()
-        return [DefaultCandidate(r.id, r.for_user, r.for_region, r.for_department,
-                                 r.default_for_all) for r in rows]
+        rows = await fetch(self._session, _DEFAULT_CANDIDATES,
+                           organization_id=organization_id, user_id=user_id)
+        return [DefaultCandidate(r["id"], r["for_user"], r["for_region"], r["for_department"],
+                                 r["default_for_all"]) for r in rows]
 
 
     async def list(self, organization_id: int, query: ListQuery, *, view: ProcessView,

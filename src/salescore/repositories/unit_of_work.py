@@ -5,8 +5,9 @@ with `emit()` are written in the same transaction, just before it commits."""
 
 from types import TracebackType
 from typing import Any, Self
+from weakref import WeakKeyDictionary
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from salescore.domain.events import DomainEvent
 from salescore.domain.lists import ListKind
@@ -17,6 +18,7 @@ from salescore.repositories.api_keys import ApiKeyRepository
 from salescore.repositories.campaigns import CampaignRepository
 from salescore.repositories.customers import ContactRepository, CustomerRepository
 from salescore.repositories.events import EventRepository
+from salescore.repositories.exchange_rates import ExchangeRateRepository
 from salescore.repositories.idempotency import IdempotencyRepository
 from salescore.repositories.inbox import InboxRepository
 from salescore.repositories.lists import ListRepository
@@ -24,9 +26,20 @@ from salescore.repositories.opportunities import OpportunityRepository
 from salescore.repositories.org_units import OrgUnitRepository
 from salescore.repositories.organizations import OrganizationRepository
 from salescore.repositories.references import ReferenceRepository
+from salescore.repositories.report_history import ReportHistoryRepository
+from salescore.repositories.report_pipeline import PipelineReportRepository
 from salescore.repositories.reports import ReportRepository
 from salescore.repositories.sales_processes import SalesProcessRepository
 from salescore.repositories.users import UserRepository
+
+_AUTOCOMMIT: "WeakKeyDictionary[AsyncEngine, AsyncEngine]" = WeakKeyDictionary()
+
+
+def _autocommit(engine: AsyncEngine) -> AsyncEngine:
+    """The engine's pool, handing out connections that run without transactions."""
+    if engine not in _AUTOCOMMIT:
+        _AUTOCOMMIT[engine] = engine.execution_options(isolation_level="AUTOCOMMIT")
+    return _AUTOCOMMIT[engine]
 
 
 class UnitOfWork:
@@ -44,13 +57,27 @@ class UnitOfWork:
     inbox: InboxRepository
     references: ReferenceRepository
     reports: ReportRepository
+    exchange_rates: ExchangeRateRepository
+    report_pipeline: PipelineReportRepository
+    report_history: ReportHistoryRepository
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
         self._pending: list[tuple[int, dict[str, Any], DomainEvent]] = []
 
+    def reading(self) -> Self:
+        """For a use case that only reads: its statements run without a transaction around
+        them (each sees committed data), which spares the BEGIN and ROLLBACK round trips.
+        Only for reads that are one statement, or that need no snapshot across statements."""
+        self._read_only = True
+        return self
+
     async def __aenter__(self) -> Self:
-        self.session = self._sessions()
+        if getattr(self, "_read_only", False):
+            self._read_only = False
+            self.session = self._sessions(bind=_autocommit(self._sessions.kw["bind"]))
+        else:
+            self.session = self._sessions()
         self.organizations = OrganizationRepository(self.session)
         self.users = UserRepository(self.session)
         self.api_keys = ApiKeyRepository(self.session)
@@ -65,6 +92,9 @@ class UnitOfWork:
         self.inbox = InboxRepository(self.session)
         self.references = ReferenceRepository(self.session)
         self.reports = ReportRepository(self.session)
+        self.exchange_rates = ExchangeRateRepository(self.session)
+        self.report_pipeline = PipelineReportRepository(self.session)
+        self.report_history = ReportHistoryRepository(self.session)
         self._pending = []
         return self
 

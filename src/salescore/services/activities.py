@@ -82,7 +82,7 @@ async def list_activities(uow: UnitOfWork, *, caller: Caller, query: ListQuery,
                           opportunity_id: int | None = None) -> Page[Activity]:
     """The organization's activities, or one opportunity's (404 if it has none such)."""
     require(caller, Scope.ACTIVITIES_READ)
-    async with uow:
+    async with uow.reading():
         if opportunity_id is not None:
             if await uow.opportunities.get(caller.organization_id, opportunity_id) is None:
                 raise NotFound("opportunity")

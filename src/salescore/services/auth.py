@@ -33,7 +33,8 @@ async def log_in(uow: UnitOfWork, *, email: str, password: str,
 @dataclass(frozen=True, slots=True)
 class Identity:
     """Who is calling, as `GET /v1/me` describes them: the caller, its organization, and
-    its user record unless the caller is an API key."""
+    its user record unless the caller is an API key. It may come from the caller cache:
+    what a use case decides by (settings, memberships) it reads in its own transaction."""
 
     caller: Caller
     organization: Organization
@@ -41,9 +42,10 @@ class Identity:
 
 
 async def user_identity(uow: UnitOfWork, *, organization_id: int, user_id: int) -> Identity:
-    """The caller behind a token: the user must still exist and be active; the role is
-    read afresh (or taken from a cache that forgets on every change, services/caller_cache)
-    so that a changed role or a deactivation takes effect at once. One statement."""
+    """The caller behind a token: the user must still exist and be active, and the role
+    is the user's current one, so that a deactivation or a changed role takes effect at
+    once (a cached identity is forgotten on either: services/caller_cache.py). One
+    statement, the organization read with the user."""
     async with uow:
         found = await uow.users.active_with_organization(organization_id, user_id)
     if found is None:

@@ -28,7 +28,7 @@ from salescore.domain.opportunities import (
     set_probability,
 )
 from salescore.domain.organization import Organization, check_currency
-from salescore.domain.pipeline import SalesProcess, StageKind, default_process_id
+from salescore.domain.pipeline import SalesProcess, StageKind
 from salescore.domain.shares import first_seller, follow_owner
 from salescore.repositories.events import StoredEvent
 from salescore.repositories.unit_of_work import UnitOfWork
@@ -75,25 +75,29 @@ async def _process_for_new(uow: UnitOfWork, organization_id: int, owner_id: int,
     elif values.get("stage_id") is not None:
         process = await process_of_stage(uow, organization_id, values["stage_id"])
     else:
-        candidates = await uow.sales_processes.default_candidates(organization_id, owner_id)
-        chosen = default_process_id(candidates)
-        if chosen is None:
+        default = await uow.opportunities.default_pipeline(organization_id, owner_id)
+        if default is None:
             raise InvalidInput.of("sales_process_id", "the organization has no active sales "
                                                       "process with an open stage")
-        process = await load_process(uow, organization_id, chosen)
+        process = default
     check_receives(process, "sales_process_id")
     return process
 
 
-async def new_opportunity(uow: UnitOfWork, caller: Caller, organization: Organization,
-                          values: dict[str, Any], now: datetime) -> Opportunity:
+async def new_opportunity(uow: UnitOfWork, caller: Caller, values: dict[str, Any],
+                          now: datetime) -> tuple[Opportunity, Organization]:
     """A new opportunity from a create request, not yet stored: defaults applied, every
-    reference checked, placed in its stage, its owner its one seller."""
+    reference checked, placed in its stage, its owner its one seller; with the
+    organization (read with the references, in one round trip)."""
     org = caller.organization_id
     owner_id = values.get("owner_id") or caller.user_id
     if owner_id is None:
         raise InvalidInput.of("owner_id", "is required when an API key creates an opportunity")
-    await check_references(uow, org, {**values, "owner_id": owner_id})
+    organization, missing = await uow.references.organization_and_missing(
+        org, {**values, "owner_id": owner_id})
+    assert organization is not None
+    if missing is not None:
+        raise NotFound(RESOURCE_OF_FIELD[missing], field=missing)
     process = await _process_for_new(uow, org, owner_id, values)
     stage = (process.first_stage(StageKind.OPEN) if values.get("stage_id") is None
              else process.stage(values["stage_id"]))
@@ -112,7 +116,7 @@ async def new_opportunity(uow: UnitOfWork, caller: Caller, organization: Organiz
         sellers=first_seller(owner_id),
         **plain,
         amount=values.get("amount") or Decimal(0), currency=check_currency(currency))
-    return place(draft, stage, now=now, probability=values.get("probability"))
+    return place(draft, stage, now=now, probability=values.get("probability")), organization
 
 
 async def create_opportunity(uow: UnitOfWork, *, caller: Caller,
@@ -130,9 +134,7 @@ async def create_opportunity(uow: UnitOfWork, *, caller: Caller,
 
 async def _store_new(uow: UnitOfWork, caller: Caller, values: dict[str, Any]) -> Opportunity:
     now = now_utc()
-    organization = await uow.organizations.get(caller.organization_id)
-    assert organization is not None
-    draft = await new_opportunity(uow, caller, organization, values, now)
+    draft, organization = await new_opportunity(uow, caller, values, now)
     opportunity = replace(draft, id=await uow.opportunities.add(draft))
     event = change_event(None, opportunity)
     assert event is not None
@@ -144,7 +146,7 @@ async def _store_new(uow: UnitOfWork, caller: Caller, values: dict[str, Any]) ->
 async def get_opportunity(uow: UnitOfWork, *, caller: Caller,
                           opportunity_id: int) -> Opportunity:
     require(caller, Scope.OPPORTUNITIES_READ)
-    async with uow:
+    async with uow.reading():
         opportunity = await uow.opportunities.get(caller.organization_id, opportunity_id)
     if opportunity is None:
         raise NotFound("opportunity")
@@ -154,7 +156,7 @@ async def get_opportunity(uow: UnitOfWork, *, caller: Caller,
 async def list_opportunities(uow: UnitOfWork, *, caller: Caller,
                              query: ListQuery) -> Page[Opportunity]:
     require(caller, Scope.OPPORTUNITIES_READ)
-    async with uow:
+    async with uow.reading():
         return await uow.opportunities.list(caller.organization_id, query)
 
 

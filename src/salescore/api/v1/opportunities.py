@@ -46,28 +46,34 @@ OpportunityList = Annotated[ListRequest, Depends(list_parameters("opportunities"
 WRITE_ERRORS = problem_responses(404, 409, 412)
 
 
-def _answer(response: Response, opportunity: Opportunity) -> OpportunityRead:
-    response.headers["ETag"] = etag(opportunity.version)
-    return OpportunityRead.of(opportunity)
+def _answer(opportunity: Opportunity, status_code: int = 200,
+            located: bool = False) -> Response:
+    """The opportunity as JSON, serialised once here (FastAPI passes a Response through
+    instead of validating the model a second time), with its ETag."""
+    headers = {"ETag": etag(opportunity.version)}
+    if located:
+        headers["Location"] = f"/v1/opportunities/{opportunity.id}"
+    return Response(OpportunityRead.of(opportunity).model_dump_json(), status_code, headers,
+                    media_type="application/json")
 
 
 @router.get("", response_model=PageOf[OpportunityRead])
 async def list_opportunities(caller: CallerDep, uow: UnitOfWorkDep, state: AppStateDep,
-                             request: OpportunityList) -> PageOf[OpportunityRead]:
+                             request: OpportunityList) -> Response:
     """Every filter combines with every other (AND). `q` searches name, description and
     customer name: `AS%` starts with, `%AS` ends with, `AS` contains, case-insensitively."""
     page = await service.list_opportunities(uow, caller=caller, query=request.query)
-    return page_of(state, request, page, OpportunityRead.of)
+    return Response(page_of(state, request, page, OpportunityRead.of).model_dump_json(),
+                    media_type="application/json")
 
 
 @router.post("", response_model=OpportunityRead, status_code=status.HTTP_201_CREATED,
              responses=problem_responses(404, 409))
-async def create_opportunity(body: OpportunityCreate, caller: CallerDep, uow: UnitOfWorkDep,
-                             response: Response) -> OpportunityRead:
+async def create_opportunity(body: OpportunityCreate, caller: CallerDep,
+                             uow: UnitOfWorkDep) -> Response:
     opportunity = await service.create_opportunity(
         uow, caller=caller, values=body.model_dump(exclude_none=True))
-    response.headers["Location"] = f"/v1/opportunities/{opportunity.id}"
-    return _answer(response, opportunity)
+    return _answer(opportunity, status.HTTP_201_CREATED, located=True)
 
 
 @router.post("/bulk-delete", response_model=BulkDeleteResult,
@@ -84,35 +90,31 @@ async def bulk_delete(body: BulkDeleteRequest, caller: CallerDep,
             responses={201: {"description": "Created", "model": OpportunityRead},
                        **WRITE_ERRORS})
 async def upsert_opportunity(external_id: ExternalId, body: OpportunityUpsert,
-                             caller: CallerDep, uow: UnitOfWorkDep,
-                             response: Response) -> OpportunityRead:
+                             caller: CallerDep, uow: UnitOfWorkDep) -> Response:
     """Create the opportunity with this external id (201), or change the fields given on
     the one that has it (200). Safe to retry."""
     opportunity, created = await service.upsert_opportunity(
         uow, caller=caller, external_id=external_id,
         values=body.model_dump(exclude_unset=True))
     if created:
-        response.status_code = status.HTTP_201_CREATED
-        response.headers["Location"] = f"/v1/opportunities/{opportunity.id}"
-    return _answer(response, opportunity)
+        return _answer(opportunity, status.HTTP_201_CREATED, located=True)
+    return _answer(opportunity)
 
 
 @router.get("/{opportunity_id}", response_model=OpportunityRead,
             responses=problem_responses(404))
-async def read_opportunity(opportunity_id: Id, caller: CallerDep, uow: UnitOfWorkDep,
-                           response: Response) -> OpportunityRead:
-    return _answer(response, await service.get_opportunity(
+async def read_opportunity(opportunity_id: Id, caller: CallerDep, uow: UnitOfWorkDep) -> Response:
+    return _answer(await service.get_opportunity(
         uow, caller=caller, opportunity_id=opportunity_id))
 
 
 @router.patch("/{opportunity_id}", response_model=OpportunityRead, responses=WRITE_ERRORS)
 async def update_opportunity(opportunity_id: Id, body: OpportunityUpdate, caller: CallerDep,
-                             uow: UnitOfWorkDep, if_match: IfMatchDep,
-                             response: Response) -> OpportunityRead:
+                             uow: UnitOfWorkDep, if_match: IfMatchDep) -> Response:
     """Change the fields given. A new stage brings its probability unless `probability` is
     given too; a new sales process needs a `stage_id` of it. Status changes go through
     the actions (`/win`, `/lose`, `/expire`, `/reopen`)."""
-    return _answer(response, await service.update_opportunity(
+    return _answer(await service.update_opportunity(
         uow, caller=caller, opportunity_id=opportunity_id, values=body.changes(),
         if_match=if_match))
 
@@ -129,21 +131,20 @@ async def delete_opportunity(opportunity_id: Id, caller: CallerDep, uow: UnitOfW
 @router.post("/{opportunity_id}/move", response_model=OpportunityRead,
              responses=WRITE_ERRORS)
 async def move_opportunity(opportunity_id: Id, body: MoveRequest, caller: CallerDep,
-                           uow: UnitOfWorkDep, if_match: IfMatchDep,
-                           response: Response) -> OpportunityRead:
+                           uow: UnitOfWorkDep, if_match: IfMatchDep) -> Response:
     """To another stage, its probability following unless given. A stage of another
     process moves the opportunity to that process. Closed ones must be reopened first."""
-    return _answer(response, await actions.move_opportunity(
+    return _answer(await actions.move_opportunity(
         uow, caller=caller, opportunity_id=opportunity_id, stage_id=body.stage_id,
         probability=body.probability, if_match=if_match))
 
 
 @router.post("/{opportunity_id}/win", response_model=OpportunityRead, responses=WRITE_ERRORS)
 async def win_opportunity(opportunity_id: Id, caller: CallerDep, uow: UnitOfWorkDep,
-                          if_match: IfMatchDep, response: Response,
-                          body: WinRequest | None = None) -> OpportunityRead:
+                          if_match: IfMatchDep,
+                          body: WinRequest | None = None) -> Response:
     """Won: probability 100, closed now, in the given or the first won stage."""
-    return _answer(response, await actions.win_opportunity(
+    return _answer(await actions.win_opportunity(
         uow, caller=caller, opportunity_id=opportunity_id,
         stage_id=body.stage_id if body else None, if_match=if_match))
 
@@ -151,11 +152,11 @@ async def win_opportunity(opportunity_id: Id, caller: CallerDep, uow: UnitOfWork
 @router.post("/{opportunity_id}/lose", response_model=OpportunityRead,
              responses=WRITE_ERRORS)
 async def lose_opportunity(opportunity_id: Id, caller: CallerDep, uow: UnitOfWorkDep,
-                           if_match: IfMatchDep, response: Response,
-                           body: LoseRequest | None = None) -> OpportunityRead:
+                           if_match: IfMatchDep,
+                           body: LoseRequest | None = None) -> Response:
     """Lost: probability 0, closed now; a loss reason may be required by the settings."""
     body = body or LoseRequest()
-    return _answer(response, await actions.lose_opportunity(
+    return _answer(await actions.lose_opportunity(
         uow, caller=caller, opportunity_id=opportunity_id, loss_reason_id=body.loss_reason_id,
         loss_note=body.loss_note, stage_id=body.stage_id, if_match=if_match))
 
@@ -163,19 +164,19 @@ async def lose_opportunity(opportunity_id: Id, caller: CallerDep, uow: UnitOfWor
 @router.post("/{opportunity_id}/expire", response_model=OpportunityRead,
              responses=WRITE_ERRORS)
 async def expire_opportunity(opportunity_id: Id, caller: CallerDep, uow: UnitOfWorkDep,
-                             if_match: IfMatchDep, response: Response) -> OpportunityRead:
+                             if_match: IfMatchDep) -> Response:
     """Expired: the chance ran out. Final, like won and lost."""
-    return _answer(response, await actions.expire_opportunity(
+    return _answer(await actions.expire_opportunity(
         uow, caller=caller, opportunity_id=opportunity_id, if_match=if_match))
 
 
 @router.post("/{opportunity_id}/reopen", response_model=OpportunityRead,
              responses=WRITE_ERRORS)
 async def reopen_opportunity(opportunity_id: Id, caller: CallerDep, uow: UnitOfWorkDep,
-                             if_match: IfMatchDep, response: Response,
-                             body: ReopenRequest | None = None) -> OpportunityRead:
+                             if_match: IfMatchDep,
+                             body: ReopenRequest | None = None) -> Response:
     """Back to open in the given open stage, or the last open stage it was in."""
-    return _answer(response, await actions.reopen_opportunity(
+    return _answer(await actions.reopen_opportunity(
         uow, caller=caller, opportunity_id=opportunity_id,
         stage_id=body.stage_id if body else None, if_match=if_match))
 

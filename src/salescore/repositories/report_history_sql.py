@@ -1,0 +1,172 @@
+"""The statements of the reports built from `opportunity_history` (one row per state of an
+opportunity, valid from `valid_from` until `valid_to`, NULL while current).
+
+The state at the end of a day is the row valid at the next midnight T: begun before T and
+not ended before it (`valid_to >= T`: a change at T itself belongs to the next day)."""
+
+from collections.abc import Sequence
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    Date,
+    Float,
+    Label,
+    Select,
+    and_,
+    case,
+    cast,
+    distinct,
+    extract,
+    func,
+    literal,
+    literal_column,
+    or_,
+    select,
+    true,
+    tuple_,
+)
+from sqlalchemy.dialects.postgresql import distinct_on
+from sqlalchemy.sql.elements import ColumnElement
+
+from salescore.domain.listing import Condition
+from salescore.domain.report_rules import AS_OF_FILTERS
+from salescore.domain.reports import PERIODS, GroupKey
+from salescore.repositories.listing import where
+from salescore.repositories.report_grouping import RAW
+from salescore.repositories.sales_models import opportunity_history as h
+from salescore.repositories.sales_models import stages as st
+
+CENTI = literal(Decimal("0.01"))
+CLOSED = ("won", "lost", "expired")
+# The list filters the history answers, on the columns that held them then.
+HISTORY_FILTERS: dict[str, ColumnElement[Any]] = {
+    name: h.c["opportunity_id" if name == "id" else name] for name in AS_OF_FILTERS}
+
+
+def valid_at(moment: datetime) -> ColumnElement[bool]:
+    return and_(h.c.valid_from < moment, or_(h.c.valid_to.is_(None), h.c.valid_to >= moment))
+
+
+def as_of_stage_one(organization_id: int, moment: datetime, keys: Sequence[GroupKey],
+                    conditions: Sequence[Condition]) -> Select[Any]:
+    """Stage one of the shared pipeline report (report_grouping.py), over the states valid
+    at `moment` instead of the opportunities: count, amount and weighted amount (amount *
+    probability * 0.01, exact) of the open ones, per raw key and currency, and per
+    currency alone."""
+    columns: dict[str, Label[Any]] = {}
+    for key in keys:
+        name = RAW[key]
+        if key in PERIODS:
+            unit: ColumnElement[Any] = literal_column(f"'{key.value}'")
+            columns[name] = cast(func.date_trunc(unit, h.c.expected_close_date),
+                                 Date).label(name)
+        else:
+            columns[name] = h.c[name].label(name)
+    measures = [func.count().label("count"),
+                func.coalesce(func.sum(h.c.amount), 0).label("amount"),
+                (func.coalesce(func.sum(h.c.amount * h.c.probability), 0) * CENTI).label(
+                    "weighted_amount")]
+    mine = [h.c.organization_id == organization_id, valid_at(moment), h.c.status == "open",
+            *[where(c, HISTORY_FILTERS[c.field]) for c in conditions]]
+    currency = h.c.currency.label("currency")
+    if not columns:
+        return select(currency, true().label("is_total"), *measures).where(*mine).group_by(
+            h.c.currency)
+    expressions = [c.element for c in columns.values()]
+    return (select(*columns.values(), currency,
+                   (func.grouping(*expressions) > 0).label("is_total"), *measures)
+            .where(*mine).group_by(func.grouping_sets(tuple_(*expressions, h.c.currency),
+                                                      tuple_(h.c.currency))))
+
+
+def _touching(organization_id: int, process_id: int) -> Any:
+    return select(h.c.opportunity_id).where(h.c.organization_id == organization_id,
+                                            h.c.sales_process_id == process_id)
+
+
+def funnel_statement(organization_id: int, process_id: int, *, starts: datetime | None,
+                     ends: datetime | None, now: datetime) -> Select[Any]:
+    """Per stage of the process (in order): the opportunities whose stay in it began in
+    [starts, ends) — a stay begins with a history row whose stage differs from the row
+    before (or with the first row) and lasts until the stage changes, the opportunity
+    closes or is deleted, or `now`; how many went on to an open or won stage positioned
+    later in the process, how many were won after, and the days of the stays."""
+    order = (h.c.valid_from, h.c.id)
+    entry = case((func.lag(h.c.stage_id).over(partition_by=h.c.opportunity_id, order_by=order)
+                  .is_distinct_from(h.c.stage_id), 1), else_=0)
+    rows = select(h.c.opportunity_id, h.c.id, h.c.valid_from, h.c.valid_to, h.c.stage_id,
+                  h.c.sales_process_id, h.c.status, entry.label("entry")).where(
+        h.c.organization_id == organization_id,
+        h.c.opportunity_id.in_(_touching(organization_id, process_id))).subquery("rows")
+    numbered = select(rows, func.sum(rows.c.entry).over(
+        partition_by=rows.c.opportunity_id, order_by=(rows.c.valid_from, rows.c.id)).label(
+        "stay")).subquery("numbered")
+    n = numbered.c
+    stays = select(
+        n.opportunity_id, n.stay, func.min(n.valid_from).label("entered_at"),
+        func.min(n.stage_id).label("stage_id"), func.min(n.sales_process_id).label("process_id"),
+        func.max(func.coalesce(n.valid_to, now)).label("left_at"),
+        func.min(n.valid_from).filter(n.status != "open").label("closed_at"),
+        func.bool_or(n.status == "won").label("won"),
+        func.bool_or(n.valid_to.is_(None)).label("current"),
+    ).group_by(n.opportunity_id, n.stay).subquery("stays")
+    s = stays.c
+    onward = case((and_(s.process_id == process_id, st.c.kind.in_(("open", "won"))),
+                   st.c.position))
+    marked = select(
+        stays, st.c.position, st.c.kind,
+        func.max(onward).over(partition_by=s.opportunity_id, order_by=s.stay,
+                              rows=(1, None)).label("later_position"),
+        func.bool_or(s.won).over(partition_by=s.opportunity_id, order_by=s.stay,
+                                 rows=(0, None)).label("won_later"),
+    ).select_from(stays.outerjoin(st, and_(st.c.organization_id == organization_id,
+                                           st.c.id == s.stage_id))).subquery("marked")
+    m = marked.c
+    ended = func.least(m.left_at, func.coalesce(m.closed_at, m.left_at))
+    days = cast(extract("epoch", ended - m.entered_at), Float) / 86400
+    in_stage = m.kind == "open"
+    per_stage = select(
+        m.stage_id, func.count(distinct(m.opportunity_id)).label("entered"),
+        func.count(distinct(m.opportunity_id)).filter(m.later_position > m.position).label(
+            "moved_on"),
+        func.count(distinct(m.opportunity_id)).filter(m.won_later).label("won"),
+        func.count().label("stays"),
+        func.count().filter(m.current, m.closed_at.is_(None)).label("still_in_stage"),
+        func.percentile_cont(0.5).within_group(days).filter(in_stage).label("median_days"),
+        func.avg(days).filter(in_stage).label("mean_days"),
+    ).where(m.process_id == process_id,
+            *([m.entered_at >= starts] if starts is not None else []),
+            *([m.entered_at < ends] if ends is not None else [])).group_by(
+        m.stage_id).subquery("per_stage")
+    return _per_stage_of_process(organization_id, process_id, per_stage)
+
+
+def calibration_statement(organization_id: int, process_id: int) -> Select[Any]:
+    """Per stage of the process: the opportunities that were ever in it, and how many of
+    them are now (in their latest state, deleted ones included) won, lost or neither."""
+    been = select(h.c.opportunity_id, h.c.stage_id).distinct().where(
+        h.c.organization_id == organization_id, h.c.sales_process_id == process_id,
+    ).subquery("been")
+    latest = select(h.c.opportunity_id, h.c.status).ext(distinct_on(h.c.opportunity_id)).where(
+        h.c.organization_id == organization_id,
+        h.c.opportunity_id.in_(_touching(organization_id, process_id)),
+    ).order_by(h.c.opportunity_id, h.c.valid_from.desc(), h.c.id.desc()).subquery("latest")
+    per_stage = select(
+        been.c.stage_id, func.count().label("entered"),
+        func.count().filter(latest.c.status == "won").label("won"),
+        func.count().filter(latest.c.status == "lost").label("lost"),
+    ).select_from(been.join(latest, latest.c.opportunity_id == been.c.opportunity_id)
+                  ).group_by(been.c.stage_id).subquery("per_stage")
+    return _per_stage_of_process(organization_id, process_id, per_stage)
+
+
+def _per_stage_of_process(organization_id: int, process_id: int,
+                          per_stage: Any) -> Select[Any]:
+    return select(
+        st.c.id, st.c.name, st.c.position, st.c.kind, st.c.probability,
+        *[c for c in per_stage.c if c.key != "stage_id"],
+    ).select_from(st.outerjoin(per_stage, per_stage.c.stage_id == st.c.id)).where(
+        st.c.organization_id == organization_id, st.c.sales_process_id == process_id,
+    ).order_by(st.c.position, st.c.id)

@@ -1,0 +1,79 @@
+"""Statements run on the driver itself (repositories/prepared.py) belong to the unit of
+work's transaction: rolled back with it, committed with it, seeing what it wrote."""
+
+from dataclasses import replace
+
+import pytest
+from fastapi import FastAPI
+from httpx import AsyncClient
+from sqlalchemy import insert
+
+from salescore.domain.events import DomainEvent
+from salescore.repositories.sales_models import customers
+from salescore.repositories.unit_of_work import UnitOfWork
+from tests.factories import Tenant
+from tests.opportunity_factories import (
+    World,
+    count_opportunities,
+    create_opportunity,
+    make_world,
+    sql,
+)
+
+
+@pytest.fixture
+async def world(app: FastAPI, tenant: Tenant) -> World:
+    return await make_world(app, tenant)
+
+
+def _probe(aggregate_id: int) -> DomainEvent:
+    return DomainEvent(aggregate_type="probe", aggregate_id=aggregate_id, type="probe.made",
+                       data={"n": aggregate_id})
+
+
+async def _count_probes(app: FastAPI, tenant: Tenant) -> int:
+    found: int = await sql(app, "SELECT count(*) FROM events WHERE organization_id = :org"
+                                " AND aggregate_type = 'probe'", org=tenant.organization_id)
+    return found
+
+
+async def test_a_driver_statement_is_committed_or_rolled_back_with_the_unit_of_work(
+        app: FastAPI, client: AsyncClient, tenant: Tenant) -> None:
+    before = await _count_probes(app, tenant)
+    async with UnitOfWork(app.state.salescore.sessions) as uow:
+        await uow.events.append([(tenant.organization_id, {"type": "test"}, _probe(1))])
+    assert await _count_probes(app, tenant) == before
+    async with UnitOfWork(app.state.salescore.sessions) as uow:
+        await uow.events.append([(tenant.organization_id, {"type": "test"}, _probe(2))])
+        await uow.commit()
+    assert await _count_probes(app, tenant) == before + 1
+
+
+async def test_a_driver_statement_sees_what_the_orm_wrote_in_the_same_transaction(
+        app: FastAPI, client: AsyncClient, tenant: Tenant) -> None:
+    async with UnitOfWork(app.state.salescore.sessions) as uow:
+        new_id = (await uow.session.execute(insert(customers).values(
+            organization_id=tenant.organization_id, name="Uncommitted AS",
+        ).returning(customers.c.id))).scalar_one()
+        assert await uow.references.missing(tenant.organization_id,
+                                            {"customer_id": new_id}) is None
+    async with UnitOfWork(app.state.salescore.sessions) as uow:
+        assert await uow.references.missing(tenant.organization_id,
+                                            {"customer_id": new_id}) == "customer_id"
+
+
+async def test_an_opportunity_inserted_on_the_driver_goes_when_the_unit_of_work_is_not_committed(
+        app: FastAPI, client: AsyncClient, tenant: Tenant, world: World) -> None:
+    made = await create_opportunity(client, tenant, world.customer_id)
+    before = await count_opportunities(app, tenant)
+    async with UnitOfWork(app.state.salescore.sessions) as uow:
+        existing = await uow.opportunities.get(tenant.organization_id, made["id"])
+        assert existing is not None
+        new_id = await uow.opportunities.add(replace(existing, id=0))
+        copy = await uow.opportunities.get(tenant.organization_id, new_id)
+        assert copy is not None and copy.sellers == existing.sellers
+        assert await count_opportunities(app, tenant) == before  # not visible outside
+    assert await count_opportunities(app, tenant) == before
+    assert await sql(app, "SELECT count(*) FROM opportunity_sellers WHERE organization_id"
+                          " = :org AND opportunity_id = :id", org=tenant.organization_id,
+                     id=new_id) == 0
