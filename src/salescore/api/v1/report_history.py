@@ -30,11 +30,11 @@ from salescore.api.v1.report_pipeline import (
     FormatParam,
     FxDate,
     ReportFormat,
+    file_format,
     filter_parameters,
 )
 from salescore.api.v1.report_pipeline import From as OptionalFrom
 from salescore.api.v1.report_pipeline import To as OptionalTo
-from salescore.api.v1.report_pipeline import _file_format as file_format
 from salescore.api.v1.report_schemas import NamedRead
 from salescore.api.v1.schemas import Id
 from salescore.domain.listing import Condition

@@ -63,7 +63,7 @@ From = Annotated[date | None, Query(alias="from", description="First day, inclus
 To = Annotated[date | None, Query(description="Last day, inclusive.")]
 
 
-def _file_format(given: ReportFormat | None, accept: str | None) -> ExportFormat | None:
+def file_format(given: ReportFormat | None, accept: str | None) -> ExportFormat | None:
     """The file asked for, if any: `format` first, else the first of JSON, CSV and xlsx
     that the `Accept` header names (in its order; q-values are not weighed)."""
     if given is not None:
@@ -154,7 +154,7 @@ async def pipeline_report(
     else:
         report = await history.pipeline_as_of(uow, caller=caller, as_of=as_of, keys=keys,
                                                conditions=conditions, fx_date=fx_date)
-    fmt = _file_format(format, accept)
+    fmt = file_format(format, accept)
     if fmt is not None:
         title = "Pipeline" if as_of is None else f"Pipeline as of {as_of}"
         return export_response(report_table(title, report), fmt, "pipeline")
@@ -171,7 +171,7 @@ async def commission_report(caller: CallerDep, uow: UnitOfWorkDep, _: NoFilters,
     the expected commission, amount * share / 100 * probability / 100."""
     report = await reports.commission_report(uow, caller=caller, start=start, end=to,
                                              fx_date=fx_date)
-    fmt = _file_format(format, accept)
+    fmt = file_format(format, accept)
     if fmt is not None:
         return export_response(report_table("Commissions", report), fmt, "commissions")
     return CommissionReportRead.of(report)
@@ -189,7 +189,7 @@ async def campaign_report(
     key = one_group_key(group_by, (GroupKey.CAMPAIGN, GroupKey.SOURCE))
     report = await reports.campaign_report(uow, caller=caller, key=key, start=start, end=to,
                                            fx_date=fx_date)
-    fmt = _file_format(format, accept)
+    fmt = file_format(format, accept)
     if fmt is not None:
         return export_response(report_table("Campaigns", report), fmt, "campaigns")
     return CampaignReportRead.of(report)
