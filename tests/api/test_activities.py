@@ -231,3 +231,18 @@ async def test_a_follow_up_date_must_be_a_date(app: FastAPI, client: AsyncClient
     assert response.status_code == 422, response.text
     assert response.json()["errors"][0]["field"] == "follow_up_date"
     assert await count_activities(app, tenant) == 0
+
+
+async def test_the_stagnant_report_exports_as_csv_and_xlsx(client: AsyncClient,
+                                                           tenant: Tenant, world: World):
+    await create_opportunity(client, tenant, world.customer_id, name="Overdue",
+                             follow_up_date="2020-01-01")
+    csv = await client.get("/v1/reports/stagnant", params={"format": "csv"},
+                           headers=tenant.admin)
+    assert csv.status_code == 200, csv.text
+    assert csv.headers["content-type"].startswith("text/csv")
+    lines = csv.content.decode("utf-8-sig").splitlines()
+    assert lines[0].startswith("opportunity_id,name,owner_id") and "Overdue" in lines[1]
+    xlsx = await client.get("/v1/reports/stagnant", headers=tenant.admin | {
+        "Accept": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"})
+    assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK"

@@ -2,31 +2,41 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 
 from salescore.api.deps import AppStateDep, CallerDep, UnitOfWorkDep
+from salescore.api.exports import EXPORT_RESPONSES, Table, export_response
 from salescore.api.v1.activity_schemas import StagnantRead, StagnantReport
+from salescore.api.v1.report_pipeline import AcceptHeader, FormatParam, file_format
 from salescore.services import reports
 
 router = APIRouter(prefix="/v1/reports", tags=["reports"])
 
 
-@router.get("/stagnant", response_model=StagnantReport)
+@router.get("/stagnant", response_model=StagnantReport, responses=EXPORT_RESPONSES)
 async def stagnant(
         caller: CallerDep, uow: UnitOfWorkDep, state: AppStateDep,
         days: Annotated[int | None, Query(ge=1, le=3650, description=(
             "No activity for this many days; default: the organization's setting."))] = None,
         owner_id: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
         limit: Annotated[int, Query(ge=1, le=500)] = 100,
-        cursor: Annotated[str | None, Query()] = None) -> StagnantReport:
+        cursor: Annotated[str | None, Query()] = None, format: FormatParam = None,
+        accept: AcceptHeader = None) -> StagnantReport | Response:
     """Open opportunities whose follow-up date has passed with no follow-up task done, or
-    with no activity for `days` days (DOMAIN.md §5), by id."""
+    with no activity for `days` days (DOMAIN.md §5), by id. With `format=csv|xlsx` (or
+    `Accept`), the page as a file."""
     scope = f"stagnant:{days}:{owner_id}"
     after_id = None if cursor is None else state.cursors.decode(scope, cursor)[0]
     used, rows = await reports.stagnant_opportunities(
         uow, caller=caller, days=days, owner_id=owner_id, after_id=after_id, limit=limit + 1)
     more = len(rows) > limit
     rows = rows[:limit]
+    wanted = file_format(format, accept)
+    if wanted is not None:
+        columns = list(StagnantRead.model_fields)
+        table = Table(f"Stagnant opportunities ({used} days)", columns,
+                      [[getattr(row, name) for name in columns] for row in rows])
+        return export_response(table, wanted, "stagnant")
     return StagnantReport(days=used, data=[StagnantRead.of(r) for r in rows],
                           next_cursor=state.cursors.encode(scope, [rows[-1].opportunity_id])
                           if more else None)
