@@ -213,9 +213,9 @@ class OpportunityRepository:
         kept: list[Condition] = []
         for condition in query.conditions:
             if condition.field == "q":
-                stmt = stmt.where(_text_search(organization_id, condition))
+                stmt = stmt.where(text_search(organization_id, condition))
             elif condition.field == "seller_id":
-                stmt = stmt.where(_has_seller(organization_id, condition))
+                stmt = stmt.where(has_seller(organization_id, condition))
             else:
                 kept.append(condition)
         return await fetch_page(self._session, stmt, replace(query, conditions=tuple(kept)),
@@ -255,7 +255,7 @@ def _groups(rows: Sequence[Mapping[str, Any]]) -> list[list[Mapping[str, Any]]]:
     return groups
 
 
-def _text_search(organization_id: int, condition: Condition) -> ColumnElement[bool]:
+def text_search(organization_id: int, condition: Condition) -> ColumnElement[bool]:
     """`q`: the pattern over name, description and customer name. The customers matching
     are collected first, so that each branch can use its own (trigram) index."""
     pattern = condition.value
@@ -268,7 +268,7 @@ def _text_search(organization_id: int, condition: Condition) -> ColumnElement[bo
                o.c.customer_id == func.any(func.coalesce(matching_customers, _NO_IDS)))
 
 
-def _has_seller(organization_id: int, condition: Condition) -> ColumnElement[bool]:
+def has_seller(organization_id: int, condition: Condition) -> ColumnElement[bool]:
     held = exists().where(_SELLERS.c.organization_id == organization_id,
                           _SELLERS.c.opportunity_id == o.c.id,
                           where(replace(condition, op=Op.EQ), _SELLERS.c.user_id))

@@ -21,7 +21,7 @@ from salescore.domain.reports import (
     Report,
 )
 from salescore.repositories.listing import where
-from salescore.repositories.opportunities import LIST_COLUMNS, _has_seller, _text_search
+from salescore.repositories.opportunities import LIST_COLUMNS, has_seller, text_search
 from salescore.repositories.report_grouping import (
     converted,
     grouped,
@@ -49,9 +49,9 @@ def list_filters(organization_id: int,
     found = []
     for condition in conditions:
         if condition.field == "q":
-            found.append(_text_search(organization_id, condition))
+            found.append(text_search(organization_id, condition))
         elif condition.field == "seller_id":
-            found.append(_has_seller(organization_id, condition))
+            found.append(has_seller(organization_id, condition))
         else:
             found.append(where(condition, LIST_COLUMNS[condition.field]))
     return found
