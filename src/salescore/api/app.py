@@ -87,12 +87,14 @@ def create_app(settings: Settings, database_url: str) -> FastAPI:
                   lifespan=lifespan)
     app.state.salescore = state
     install_error_handlers(app)
-    for router in [health.router, auth.router, users.router, *org_units.routers,
-                   api_keys.router, events.router, settings_api.router, lists.router,
-                   campaigns.router, customers.router, sales_processes.router,
-                   opportunities.router, opportunity_sellers.router, activities.router,
-                   notifications.router, reports.router, exchange_rates.router,
-                   report_pipeline.router, report_history.router]:
+    # Routes are matched in order, one by one: the busiest come first. No two routers
+    # share a path, so the order changes nothing else.
+    for router in [health.router, auth.router, opportunities.router,
+                   opportunity_sellers.router, activities.router, customers.router,
+                   events.router, users.router, *org_units.routers, api_keys.router,
+                   settings_api.router, lists.router, campaigns.router,
+                   sales_processes.router, notifications.router, reports.router,
+                   exchange_rates.router, report_pipeline.router, report_history.router]:
         app.include_router(router)
     app.add_middleware(Idempotency)
     app.add_middleware(RequestContext, max_body=settings.max_body_bytes)
