@@ -27,7 +27,7 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=1_048_576, gt=0)
     event_retention_days: int = Field(default=90, gt=0)
     idempotency_ttl_hours: int = Field(default=24, gt=0)
-    db_pool_size: int = Field(default=10, gt=0)
+    db_pool_size: int = Field(default=32, gt=0)
     auth_cache_seconds: float = Field(
         default=30, ge=0,
         description="How long a process keeps a credential's caller; 0 disables the cache.",

@@ -17,7 +17,7 @@ from salescore.domain.errors import Conflict
 UNIQUE_VIOLATION = "23505"
 
 
-def make_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
+def make_engine(url: str, *, pool_size: int = 32) -> AsyncEngine:
     return create_async_engine(
         url,
         pool_size=pool_size,
