@@ -17,12 +17,10 @@ from salescore.domain.report_rules import (
     Outcome,
     average,
     balance,
-    percent,
     sign_of,
-    two_places,
     win_loss_figures,
 )
-from salescore.domain.reports import GroupKey
+from salescore.domain.reports import GroupKey, percent, two_places
 
 
 def test_a_share_of_nothing_is_null_not_zero():

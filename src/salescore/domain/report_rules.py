@@ -5,11 +5,18 @@ domain/reports.py; figures are exact until they are rounded here, once, half-eve
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import Decimal
 from enum import StrEnum
 
 from salescore.domain.errors import InvalidInput
-from salescore.domain.reports import CENT, HUNDRED, GroupKey, KeyValue, Named, cents, win_rate
+from salescore.domain.reports import (
+    GroupKey,
+    KeyValue,
+    Named,
+    cents,
+    two_places,
+    win_rate,
+)
 
 WIN_LOSS_KEYS = (GroupKey.OWNER, GroupKey.DEPARTMENT, GroupKey.SALES_PROCESS,
                  GroupKey.SOURCE, GroupKey.TYPE, GroupKey.CAMPAIGN)
@@ -23,18 +30,6 @@ AS_OF_FILTERS = frozenset({"id", "owner_id", "customer_id", "campaign_id", "stag
                            "sales_process_id", "status", "type_id", "source_id", "amount",
                            "probability", "expected_close_date", "closed_at",
                            "created_at"})
-
-
-def two_places(value: Decimal | float | None) -> Decimal | None:
-    """A final ratio or number of days, half-even to two decimals (none stays none)."""
-    if value is None:
-        return None
-    return Decimal(value).quantize(CENT, rounding=ROUND_HALF_EVEN)
-
-
-def percent(part: int, whole: int) -> Decimal | None:
-    """`part` as a percentage of `whole`; of nothing there is no share (null)."""
-    return None if whole == 0 else two_places(Decimal(part) * HUNDRED / Decimal(whole))
 
 
 def average(total: Decimal | int | None, count: int) -> Decimal | None:

@@ -92,13 +92,22 @@ def cents(exact: Decimal | None) -> Decimal:
     return Decimal(exact or 0).quantize(CENT, rounding=ROUND_HALF_EVEN)
 
 
+def two_places(value: Decimal | float | None) -> Decimal | None:
+    """A final ratio or number of days, half-even to two decimals (none stays none)."""
+    if value is None:
+        return None
+    return Decimal(value).quantize(CENT, rounding=ROUND_HALF_EVEN)
+
+
+def percent(part: int, whole: int) -> Decimal | None:
+    """`part` as a percentage of `whole`; of nothing there is no share (null)."""
+    return None if whole == 0 else two_places(Decimal(part) * HUNDRED / Decimal(whole))
+
+
 def win_rate(won: int, lost: int) -> Decimal | None:
     """Won / (won + lost) as a percentage, half-even to two decimals; expired ones do not
     count. Nothing decided yet: no rate (null), not zero."""
-    if won + lost == 0:
-        return None
-    return (Decimal(won) * HUNDRED / Decimal(won + lost)).quantize(CENT,
-                                                                   rounding=ROUND_HALF_EVEN)
+    return percent(won, won + lost)
 
 
 def check_period(start: date | None, end: date | None) -> None:

@@ -25,12 +25,13 @@ class InboxRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
-    async def add(self, organization_id: int, new: Sequence[NewNotification]) -> None:
+    async def add(self, new: Sequence[tuple[int, NewNotification]]) -> None:
+        """Store (organization id, notification) pairs in one statement."""
         if new:
             await self._session.execute(insert(n), [
                 {"organization_id": organization_id, "user_id": x.user_id, "type": x.type,
                  "text": x.text, "opportunity_id": x.opportunity_id,
-                 "activity_id": x.activity_id} for x in new])
+                 "activity_id": x.activity_id} for organization_id, x in new])
 
     async def list(self, organization_id: int, user_id: int, query: ListQuery, *,
                    unread: bool | None) -> Page[Notification]:

@@ -27,11 +27,18 @@ from salescore.domain.report_rules import (
     UnconvertedOutcomes,
     WinLossFigures,
     WinLossGroup,
-    percent,
-    two_places,
     win_loss_figures,
 )
-from salescore.domain.reports import Figures, GroupKey, KeyValue, Named, Report, cents
+from salescore.domain.reports import (
+    Figures,
+    GroupKey,
+    KeyValue,
+    Named,
+    Report,
+    cents,
+    percent,
+    two_places,
+)
 from salescore.repositories.report_grouping import converted, read
 from salescore.repositories.report_history_sql import (
     as_of_stage_one,

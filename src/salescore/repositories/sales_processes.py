@@ -169,13 +169,6 @@ class SalesProcessRepository:
             stages.c.organization_id == organization_id,
             stages.c.sales_process_id == process_id).with_for_update())
 
-    async def hold_stage(self, organization_id: int, stage_id: int) -> None:
-        """For a writer about to put an opportunity on a stage: wait for a change of the
-        stage (its kind, its removal) to finish, and keep it from starting until we do."""
-        await self._session.execute(select(stages.c.id).where(
-            stages.c.organization_id == organization_id, stages.c.id == stage_id,
-        ).with_for_update(read=True))
-
     async def process_of_stage(self, organization_id: int, stage_id: int) -> int | None:
         """The id of the process `stage_id` belongs to, if it is the organization's."""
         stmt = select(stages.c.sales_process_id).where(

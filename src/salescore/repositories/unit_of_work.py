@@ -119,7 +119,8 @@ class UnitOfWork:
         """Write the pending events, and the notifications they give, then commit."""
         if self._pending:
             await self.events.append(self._pending)
-            for organization_id, actor, event in self._pending:
-                await self.inbox.add(organization_id, notifications_for(event, actor))
+            await self.inbox.add([(organization_id, notification)
+                                  for organization_id, actor, event in self._pending
+                                  for notification in notifications_for(event, actor)])
             self._pending = []
         await self.session.commit()

@@ -20,6 +20,7 @@ from salescore.domain.errors import Conflict, NotFound, PreconditionFailed, chec
 from salescore.domain.events import DomainEvent, changes
 from salescore.domain.listing import ListQuery, Page
 from salescore.repositories.unit_of_work import UnitOfWork
+from salescore.services.references import check_references
 
 # How often an upsert looks again when the record it saw vanished or appeared meanwhile.
 UPSERT_ATTEMPTS = 3
@@ -35,9 +36,7 @@ def _stored(values: dict[str, Any]) -> dict[str, Any]:
 
 async def _check_references(uow: UnitOfWork, organization_id: int, values: dict[str, Any],
                             except_id: int | None = None) -> None:
-    owner_id = values.get("owner_id")
-    if owner_id is not None and await uow.users.get(organization_id, owner_id) is None:
-        raise NotFound("user", field="owner_id")
+    await check_references(uow, organization_id, {"owner_id": values.get("owner_id")})
     external_id = values.get("external_id")
     if external_id is not None and await uow.customers.external_id_taken(
             organization_id, external_id, except_id):

@@ -33,7 +33,11 @@ from salescore.domain.shares import first_seller, follow_owner
 from salescore.repositories.events import StoredEvent
 from salescore.repositories.unit_of_work import UnitOfWork
 from salescore.services.follow_ups import schedule_follow_ups
-from salescore.services.references import RESOURCE_OF_FIELD, check_references
+from salescore.services.references import (
+    RESOURCE_OF_FIELD,
+    check_references,
+    organization_checking,
+)
 
 # Fields a client sets directly; stage, process, probability and owner go through rules.
 PLAIN_FIELDS = ("name", "description", "customer_id", "contact_id", "type_id", "source_id",
@@ -93,11 +97,7 @@ async def new_opportunity(uow: UnitOfWork, caller: Caller, values: dict[str, Any
     owner_id = values.get("owner_id") or caller.user_id
     if owner_id is None:
         raise InvalidInput.of("owner_id", "is required when an API key creates an opportunity")
-    organization, missing = await uow.references.organization_and_missing(
-        org, {**values, "owner_id": owner_id})
-    assert organization is not None
-    if missing is not None:
-        raise NotFound(RESOURCE_OF_FIELD[missing], field=missing)
+    organization = await organization_checking(uow, org, {**values, "owner_id": owner_id})
     process = await _process_for_new(uow, org, owner_id, values)
     stage = (process.first_stage(StageKind.OPEN) if values.get("stage_id") is None
              else process.stage(values["stage_id"]))

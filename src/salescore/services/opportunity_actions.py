@@ -27,7 +27,7 @@ from salescore.services.opportunities import (
     process_of_stage,
     store_change,
 )
-from salescore.services.references import check_references
+from salescore.services.references import organization_checking
 
 Action = Callable[[UnitOfWork, Opportunity], Awaitable[Opportunity]]
 
@@ -72,9 +72,8 @@ async def lose_opportunity(uow: UnitOfWork, *, caller: Caller, opportunity_id: i
                            if_match: int | None = None) -> Opportunity:
     async def action(uow: UnitOfWork, before: Opportunity) -> Opportunity:
         org = caller.organization_id
-        await check_references(uow, org, {"loss_reason_id": loss_reason_id})
-        organization = await uow.organizations.get(org)
-        assert organization is not None
+        organization = await organization_checking(uow, org,
+                                                   {"loss_reason_id": loss_reason_id})
         process = await load_process(uow, org, before.sales_process_id)
         return lose(before, process, now=now_utc(), loss_reason_id=loss_reason_id,
                     loss_note=loss_note, stage_id=stage_id,
