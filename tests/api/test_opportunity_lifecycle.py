@@ -63,6 +63,8 @@ async def test_a_closed_opportunity_must_be_reopened_before_it_moves(
     assert patched.status_code == 409
     amount = await client.patch(path, headers=tenant.admin, json={"amount": "99"})
     assert amount.status_code == 200 and amount.json()["status"] == "won"
+    recorded = (await client.get(f"{path}/history", headers=tenant.admin)).json()["data"][-1]
+    assert recorded["changes"]["amount"] == {"from": "1000.00", "to": "99.00"}
 
 
 async def test_reopening_returns_to_the_last_open_stage(client: AsyncClient, tenant: Tenant,
@@ -185,3 +187,15 @@ async def test_the_database_keeps_each_forecast_state_with_its_period(
                              "organization_id = :org AND valid_to IS NULL",
                         org=tenant.organization_id)
     assert current == 0
+
+
+async def test_an_inactive_process_takes_no_opportunity_by_a_move(
+        app: FastAPI, client: AsyncClient, tenant: Tenant, world: World):
+    closed = await make_process(app, tenant, active=False)
+    created = await create_opportunity(client, tenant, world.customer_id)
+    response = await client.post(f"/v1/opportunities/{created['id']}/move",
+                                 headers=tenant.admin, json={"stage_id": closed.stages["Quote"]})
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "stage_id"
+    still = (await client.get(f"/v1/opportunities/{created['id']}", headers=tenant.admin)).json()
+    assert still["sales_process_id"] == world.process.id
