@@ -19,7 +19,7 @@ import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
-POOL_SIZE = 10  # salescore's SALESCORE_DB_POOL_SIZE default
+POOL_SIZE = 32  # salescore's SALESCORE_DB_POOL_SIZE default
 QUERY = """SELECT * FROM opportunities WHERE organization_id = $1 AND id = $2"""
 
 

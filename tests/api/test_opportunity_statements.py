@@ -1,14 +1,17 @@
 """Statements run on the driver itself (repositories/prepared.py) belong to the unit of
-work's transaction: rolled back with it, committed with it, seeing what it wrote."""
+work's transaction: rolled back with it, committed with it, seeing what it wrote. In a
+read-only unit of work they run on a pool connection of their own, given back at the end."""
 
 from dataclasses import replace
 
 import pytest
 from fastapi import FastAPI
 from httpx import AsyncClient
-from sqlalchemy import insert
+from sqlalchemy import insert, select
+from sqlalchemy.pool import QueuePool
 
 from salescore.domain.events import DomainEvent
+from salescore.repositories.prepared import driver
 from salescore.repositories.sales_models import customers
 from salescore.repositories.unit_of_work import UnitOfWork
 from tests.factories import Tenant
@@ -77,3 +80,59 @@ async def test_an_opportunity_inserted_on_the_driver_goes_when_the_unit_of_work_
     assert await sql(app, "SELECT count(*) FROM opportunity_sellers WHERE organization_id"
                           " = :org AND opportunity_id = :id", org=tenant.organization_id,
                      id=new_id) == 0
+
+
+def _checked_out(app: FastAPI) -> int:
+    pool: QueuePool = app.state.salescore.engine.sync_engine.pool
+    return pool.checkedout()
+
+
+async def test_a_read_of_hot_statements_uses_one_pool_connection_and_no_session_connection(
+        app: FastAPI, client: AsyncClient, tenant: Tenant, world: World) -> None:
+    made = await create_opportunity(client, tenant, world.customer_id)
+    before = _checked_out(app)
+    uow = UnitOfWork(app.state.salescore.sessions)
+    async with uow.reading():
+        found = await uow.opportunities.get(tenant.organization_id, made["id"])
+        assert _checked_out(app) == before + 1
+        assert not uow.session.in_transaction()
+    assert found is not None and found.name == made["name"]
+    assert _checked_out(app) == before
+
+
+async def test_a_read_that_uses_the_session_first_runs_hot_statements_on_its_connection(
+        app: FastAPI, client: AsyncClient, tenant: Tenant, world: World) -> None:
+    made = await create_opportunity(client, tenant, world.customer_id)
+    before = _checked_out(app)
+    uow = UnitOfWork(app.state.salescore.sessions)
+    async with uow.reading():
+        await uow.session.execute(select(customers.c.id).limit(1))
+        assert await uow.opportunities.get(tenant.organization_id, made["id"]) is not None
+        assert _checked_out(app) == before + 1
+    assert _checked_out(app) == before
+
+
+async def test_a_read_that_would_hold_two_connections_is_refused(
+        app: FastAPI, client: AsyncClient, tenant: Tenant, world: World) -> None:
+    made = await create_opportunity(client, tenant, world.customer_id)
+    before = _checked_out(app)
+    uow = UnitOfWork(app.state.salescore.sessions)
+    with pytest.raises(RuntimeError, match="two connections"):
+        async with uow.reading():
+            await uow.opportunities.get(tenant.organization_id, made["id"])
+            await uow.session.execute(select(customers.c.id).limit(1))
+    assert _checked_out(app) == before
+
+
+async def test_a_reader_connection_that_broke_is_not_given_back_to_the_pool(
+        app: FastAPI, client: AsyncClient, tenant: Tenant, world: World) -> None:
+    made = await create_opportunity(client, tenant, world.customer_id)
+    uow = UnitOfWork(app.state.salescore.sessions)
+    async with uow.reading():
+        await uow.opportunities.get(tenant.organization_id, made["id"])
+        broken = await driver(uow.session)
+        broken.terminate()
+    for _ in range(3):  # whichever pooled connection comes next answers
+        async with uow.reading():
+            assert await driver(uow.session) is not broken
+            assert await uow.opportunities.get(tenant.organization_id, made["id"]) is not None

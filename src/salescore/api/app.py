@@ -89,7 +89,7 @@ def create_app(settings: Settings, database_url: str) -> FastAPI:
     install_error_handlers(app)
     # Routes are matched in order, one by one: the busiest come first. No two routers
     # share a path, so the order changes nothing else.
-    for router in [health.router, auth.router, opportunities.router,
+    for router in [opportunities.router, health.router, auth.router,
                    opportunity_sellers.router, activities.router, customers.router,
                    events.router, users.router, *org_units.routers, api_keys.router,
                    settings_api.router, lists.router, campaigns.router,

@@ -3,8 +3,9 @@
 Leaving the `async with` block without `commit()` rolls everything back. Events recorded
 with `emit()` are written in the same transaction, just before it commits."""
 
+from collections.abc import Callable
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Generic, Self, TypeVar
 from weakref import WeakKeyDictionary
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -25,6 +26,7 @@ from salescore.repositories.lists import ListRepository
 from salescore.repositories.opportunities import OpportunityRepository
 from salescore.repositories.org_units import OrgUnitRepository
 from salescore.repositories.organizations import OrganizationRepository
+from salescore.repositories.prepared import PooledReader
 from salescore.repositories.references import ReferenceRepository
 from salescore.repositories.report_history import ReportHistoryRepository
 from salescore.repositories.report_pipeline import PipelineReportRepository
@@ -32,6 +34,7 @@ from salescore.repositories.reports import ReportRepository
 from salescore.repositories.sales_processes import SalesProcessRepository
 from salescore.repositories.users import UserRepository
 
+R = TypeVar("R")
 _AUTOCOMMIT: "WeakKeyDictionary[AsyncEngine, AsyncEngine]" = WeakKeyDictionary()
 
 
@@ -42,64 +45,89 @@ def _autocommit(engine: AsyncEngine) -> AsyncEngine:
     return _AUTOCOMMIT[engine]
 
 
+class _Repository(Generic[R]):
+    """A repository of the unit of work, made on first use in each `async with` block:
+    most use cases need one or two of them."""
+
+    def __init__(self, kind: Callable[[AsyncSession], R]) -> None:
+        self._kind = kind
+
+    def __set_name__(self, owner: type["UnitOfWork"], name: str) -> None:
+        self._name = name
+        owner.REPOSITORIES = (*owner.REPOSITORIES, name)
+
+    def __get__(self, uow: "UnitOfWork", owner: type | None = None) -> R:
+        made = self._kind(uow.session)
+        uow.__dict__[self._name] = made  # found before this descriptor from now on
+        return made
+
+
 class UnitOfWork:
-    organizations: OrganizationRepository
-    users: UserRepository
-    api_keys: ApiKeyRepository
-    events: EventRepository
-    idempotency: IdempotencyRepository
-    campaigns: CampaignRepository
-    customers: CustomerRepository
-    contacts: ContactRepository
-    sales_processes: SalesProcessRepository
-    opportunities: OpportunityRepository
-    activities: ActivityRepository
-    inbox: InboxRepository
-    references: ReferenceRepository
-    reports: ReportRepository
-    exchange_rates: ExchangeRateRepository
-    report_pipeline: PipelineReportRepository
-    report_history: ReportHistoryRepository
+    REPOSITORIES: tuple[str, ...] = ()
+    organizations = _Repository(OrganizationRepository)
+    users = _Repository(UserRepository)
+    api_keys = _Repository(ApiKeyRepository)
+    events = _Repository(EventRepository)
+    idempotency = _Repository(IdempotencyRepository)
+    campaigns = _Repository(CampaignRepository)
+    customers = _Repository(CustomerRepository)
+    contacts = _Repository(ContactRepository)
+    sales_processes = _Repository(SalesProcessRepository)
+    opportunities = _Repository(OpportunityRepository)
+    activities = _Repository(ActivityRepository)
+    inbox = _Repository(InboxRepository)
+    references = _Repository(ReferenceRepository)
+    reports = _Repository(ReportRepository)
+    exchange_rates = _Repository(ExchangeRateRepository)
+    report_pipeline = _Repository(PipelineReportRepository)
+    report_history = _Repository(ReportHistoryRepository)
+
+    session: AsyncSession
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
         self._pending: list[tuple[int, dict[str, Any], DomainEvent]] = []
+        self._read_only = False
+        self._reader: PooledReader | None = None
 
     def reading(self) -> Self:
         """For a use case that only reads: its statements run without a transaction around
         them (each sees committed data), which spares the BEGIN and ROLLBACK round trips.
-        Only for reads that are one statement, or that need no snapshot across statements."""
+        Only for reads that are one statement, or that need no snapshot across statements.
+
+        Hot statements (repositories/prepared.py) run on a pool connection of their own
+        unless the session already has one: a read that needs the session should use it
+        first, so as to hold one connection, not two (`__aexit__` checks)."""
         self._read_only = True
         return self
 
     async def __aenter__(self) -> Self:
-        if getattr(self, "_read_only", False):
-            self._read_only = False
-            self.session = self._sessions(bind=_autocommit(self._sessions.kw["bind"]))
-        else:
-            self.session = self._sessions()
-        self.organizations = OrganizationRepository(self.session)
-        self.users = UserRepository(self.session)
-        self.api_keys = ApiKeyRepository(self.session)
-        self.events = EventRepository(self.session)
-        self.idempotency = IdempotencyRepository(self.session)
-        self.campaigns = CampaignRepository(self.session)
-        self.customers = CustomerRepository(self.session)
-        self.contacts = ContactRepository(self.session)
-        self.sales_processes = SalesProcessRepository(self.session)
-        self.opportunities = OpportunityRepository(self.session)
-        self.activities = ActivityRepository(self.session)
-        self.inbox = InboxRepository(self.session)
-        self.references = ReferenceRepository(self.session)
-        self.reports = ReportRepository(self.session)
-        self.exchange_rates = ExchangeRateRepository(self.session)
-        self.report_pipeline = PipelineReportRepository(self.session)
-        self.report_history = ReportHistoryRepository(self.session)
+        for name in self.REPOSITORIES:
+            self.__dict__.pop(name, None)
         self._pending = []
+        if not self._read_only:
+            self.session = self._sessions()
+            return self
+        self._read_only = False
+        engine = self._sessions.kw["bind"]
+        self.session = self._sessions(bind=_autocommit(engine))
+        self._reader = PooledReader(engine)
+        self._reader.serve(self.session)
         return self
 
     async def __aexit__(self, exc_type: type[BaseException] | None,
                         exc: BaseException | None, tb: TracebackType | None) -> None:
+        reader, self._reader = self._reader, None
+        if reader is not None:
+            touched = self.session.in_transaction()
+            if reader.used and touched:
+                await reader.release()
+                await self.session.close()
+                raise RuntimeError("a read used two connections: the session's after the "
+                                   "reader's (see UnitOfWork.reading)")
+            await reader.release()
+            if not touched:
+                return  # the session holds nothing to give back
         try:
             await self.session.rollback()
         finally:

@@ -83,12 +83,14 @@ async def list_activities(uow: UnitOfWork, *, caller: Caller, query: ListQuery,
     """The organization's activities, or one opportunity's (404 if it has none such)."""
     require(caller, Scope.ACTIVITIES_READ)
     async with uow.reading():
-        if opportunity_id is not None:
-            if await uow.opportunities.get(caller.organization_id, opportunity_id) is None:
-                raise NotFound("opportunity")
-            query = replace(query, conditions=(
-                *query.conditions, Condition("opportunity_id", Op.EQ, opportunity_id)))
-        return await uow.activities.list(caller.organization_id, query)
+        if opportunity_id is None:
+            return await uow.activities.list(caller.organization_id, query)
+        page = await uow.activities.list(caller.organization_id, replace(query, conditions=(
+            *query.conditions, Condition("opportunity_id", Op.EQ, opportunity_id))))
+        # after the list, so that both run on the session's connection (UnitOfWork.reading)
+        if await uow.opportunities.get(caller.organization_id, opportunity_id) is None:
+            raise NotFound("opportunity")
+        return page
 
 
 async def _locked(uow: UnitOfWork, caller: Caller, activity_id: int,

@@ -57,6 +57,15 @@ def _answer(opportunity: Opportunity, status_code: int = 200,
                     media_type="application/json")
 
 
+# The busiest route first: routes are matched in the order they are declared. Only
+# POST /bulk-delete has the shape of an id, and a POST never matches this GET.
+@router.get("/{opportunity_id}", response_model=OpportunityRead,
+            responses=problem_responses(404))
+async def read_opportunity(opportunity_id: Id, caller: CallerDep, uow: UnitOfWorkDep) -> Response:
+    return _answer(await service.get_opportunity(
+        uow, caller=caller, opportunity_id=opportunity_id))
+
+
 @router.get("", response_model=PageOf[OpportunityRead])
 async def list_opportunities(caller: CallerDep, uow: UnitOfWorkDep, state: AppStateDep,
                              request: OpportunityList) -> Response:
@@ -99,13 +108,6 @@ async def upsert_opportunity(external_id: ExternalId, body: OpportunityUpsert,
     if created:
         return _answer(opportunity, status.HTTP_201_CREATED, located=True)
     return _answer(opportunity)
-
-
-@router.get("/{opportunity_id}", response_model=OpportunityRead,
-            responses=problem_responses(404))
-async def read_opportunity(opportunity_id: Id, caller: CallerDep, uow: UnitOfWorkDep) -> Response:
-    return _answer(await service.get_opportunity(
-        uow, caller=caller, opportunity_id=opportunity_id))
 
 
 @router.patch("/{opportunity_id}", response_model=OpportunityRead, responses=WRITE_ERRORS)
