@@ -118,20 +118,18 @@ class UnitOfWork:
     async def __aexit__(self, exc_type: type[BaseException] | None,
                         exc: BaseException | None, tb: TracebackType | None) -> None:
         reader, self._reader = self._reader, None
+        touched = self.session.in_transaction()
+        held_two = reader is not None and reader.used and touched
         if reader is not None:
-            touched = self.session.in_transaction()
-            if reader.used and touched:
-                await reader.release()
-                await self.session.close()
-                raise RuntimeError("a read used two connections: the session's after the "
-                                   "reader's (see UnitOfWork.reading)")
             await reader.release()
-            if not touched:
-                return  # the session holds nothing to give back
-        try:
-            await self.session.rollback()
-        finally:
-            await self.session.close()
+        if reader is None or touched:  # a read whose session ran nothing holds nothing
+            try:
+                await self.session.rollback()
+            finally:
+                await self.session.close()
+        if held_two:
+            raise RuntimeError("a read used two connections: the session's after the "
+                               "reader's (see UnitOfWork.reading)")
 
     def org_units(self, kind: UnitKind) -> OrgUnitRepository:
         return OrgUnitRepository(self.session, kind)
