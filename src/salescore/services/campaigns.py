@@ -10,7 +10,7 @@ from typing import Any
 from salescore.domain.access import Caller, Scope, require
 from salescore.domain.campaigns import Campaign, check_period
 from salescore.domain.errors import Conflict, NotFound, check_version
-from salescore.domain.events import DomainEvent, changes
+from salescore.domain.events import DomainEvent, changes, unchanged
 from salescore.domain.listing import ListQuery, Page
 from salescore.repositories.unit_of_work import UnitOfWork
 
@@ -69,6 +69,8 @@ async def update_campaign(uow: UnitOfWork, *, caller: Caller, campaign_id: int,
         check_period(values.get("starts_on", before.starts_on),
                      values.get("ends_on", before.ends_on))
         after = await uow.campaigns.update(org, campaign_id, values)
+        if unchanged(before, after):
+            return before  # nothing to keep: leaving uncommitted rolls the version back
         uow.emit(org, caller.actor, DomainEvent(
             "campaign.updated", "campaign", campaign_id,
             {"changes": changes(_public(before), _public(after))}))

@@ -10,7 +10,7 @@ from typing import Any
 from salescore.domain.access import Caller, Scope, require
 from salescore.domain.customers import Contact, check_contact_details, contact_fields
 from salescore.domain.errors import Conflict, NotFound, PreconditionFailed, check_version
-from salescore.domain.events import DomainEvent, changes
+from salescore.domain.events import DomainEvent, changes, unchanged
 from salescore.domain.listing import ListQuery, Page
 from salescore.repositories.unit_of_work import UnitOfWork
 from salescore.services.customers import UPSERT_ATTEMPTS
@@ -90,6 +90,8 @@ async def update_contact(uow: UnitOfWork, *, caller: Caller, contact_id: int,
         check_version(before.version, if_match)
         await _check_external_id_free(uow, org, values.get("external_id"), contact_id)
         after = await uow.contacts.update(org, contact_id, values)
+        if unchanged(before, after):
+            return before  # nothing to keep: leaving uncommitted rolls the version back
         uow.emit(org, caller.actor, _updated(before, after))
         await uow.commit()
     return after

@@ -17,7 +17,7 @@ from salescore.domain.customers import (
     customer_fields,
 )
 from salescore.domain.errors import Conflict, NotFound, PreconditionFailed, check_version
-from salescore.domain.events import DomainEvent, changes
+from salescore.domain.events import DomainEvent, changes, unchanged
 from salescore.domain.listing import ListQuery, Page
 from salescore.repositories.unit_of_work import UnitOfWork
 from salescore.services.references import check_references
@@ -102,6 +102,8 @@ async def update_customer(uow: UnitOfWork, *, caller: Caller, customer_id: int,
         check_version(before.version, if_match)
         await _check_references(uow, org, values, customer_id)
         after = await uow.customers.update(org, customer_id, values)
+        if unchanged(before, after):
+            return before  # nothing to keep: leaving uncommitted rolls the version back
         uow.emit(org, caller.actor, _updated(before, after))
         await uow.commit()
     return after

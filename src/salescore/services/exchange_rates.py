@@ -12,7 +12,7 @@ from typing import Any
 
 from salescore.domain.access import Caller, Scope, require
 from salescore.domain.errors import NotFound, check_version
-from salescore.domain.events import DomainEvent, changes
+from salescore.domain.events import DomainEvent, changes, unchanged
 from salescore.domain.exchange_rates import (
     ExchangeRate,
     check_rate,
@@ -81,6 +81,8 @@ async def update_rate(uow: UnitOfWork, *, caller: Caller, rate_id: int,
         if "currency" in values:
             check_rate_currency(values["currency"], await _base_currency(uow, org))
         after = await uow.exchange_rates.update(org, rate_id, values, before)
+        if unchanged(before, after):
+            return before  # nothing to keep: leaving uncommitted rolls the version back
         uow.emit(org, caller.actor, DomainEvent(
             "exchange_rate.updated", "exchange_rate", rate_id,
             {"changes": changes(_public(before), _public(after))}))

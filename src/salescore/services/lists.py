@@ -11,7 +11,7 @@ from typing import Any
 
 from salescore.domain.access import Caller, Scope, require
 from salescore.domain.errors import Conflict, NotFound, check_version
-from salescore.domain.events import DomainEvent, changes
+from salescore.domain.events import DomainEvent, changes, unchanged
 from salescore.domain.listing import ListQuery, Page
 from salescore.domain.lists import ListItem, ListKind, check_full_order, moves, placed
 from salescore.repositories.lists import ListRepository
@@ -107,6 +107,8 @@ async def update_item(uow: UnitOfWork, *, caller: Caller, kind: ListKind, item_i
             values["position"] = order.index(item_id) + 1
             await _shift(items, org, moved, but=item_id)
         after = await items.update(org, item_id, values)
+        if unchanged(before, after):
+            return before  # nothing to keep: leaving uncommitted rolls the version back
         uow.emit(org, caller.actor, DomainEvent(
             f"{kind.value}.updated", kind.value, item_id,
             {"changes": changes(_public(before), _public(after))}),

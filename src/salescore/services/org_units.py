@@ -4,7 +4,7 @@ from typing import Any
 
 from salescore.domain.access import Caller, Scope, require
 from salescore.domain.errors import Conflict, NotFound, check_version
-from salescore.domain.events import DomainEvent, changes
+from salescore.domain.events import DomainEvent, changes, unchanged
 from salescore.domain.listing import ListQuery, Page
 from salescore.domain.organization import OrgUnit, UnitKind
 from salescore.repositories.unit_of_work import UnitOfWork
@@ -65,6 +65,8 @@ async def update_unit(uow: UnitOfWork, *, caller: Caller, kind: UnitKind, unit_i
                                                        values["name"], unit_id):
             raise Conflict(f"a {_label(kind)} named {values['name']!r} exists already")
         after = await units.update(caller.organization_id, unit_id, values)
+        if unchanged(before, after):
+            return before  # nothing to keep: leaving uncommitted rolls the version back
         uow.emit(caller.organization_id, caller.actor, DomainEvent(
             f"{kind.value}.updated", kind.value, unit_id,
             {"changes": changes(_public(before), _public(after))}))

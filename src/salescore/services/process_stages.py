@@ -12,7 +12,7 @@ from typing import Any
 
 from salescore.domain.access import Caller, Scope, require
 from salescore.domain.errors import NotFound
-from salescore.domain.events import DomainEvent, changes
+from salescore.domain.events import DomainEvent, changes, unchanged
 from salescore.domain.pipeline import (
     SalesProcess,
     Stage,
@@ -112,6 +112,8 @@ async def update_stage(uow: UnitOfWork, *, caller: Caller, process_id: int, stag
         await uow.sales_processes.update_stage(org, stage_id, values)
         await uow.sales_processes.update(org, process_id, {}, user_id=caller.user_id)
         after = await saved_process(uow, caller, process_id)
+        if unchanged(process, after):
+            return process, before  # nothing to keep: leaving uncommitted rolls the version back
         stage = _stage_of(after, stage_id)
         uow.emit(org, caller.actor, _stage_event("updated", stage, {
             "changes": changes(stage_public(before), stage_public(stage))}))

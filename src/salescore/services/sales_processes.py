@@ -10,7 +10,7 @@ from typing import Any
 
 from salescore.domain.access import Caller, Scope, require
 from salescore.domain.errors import Conflict, NotFound, check_version
-from salescore.domain.events import DomainEvent, changes
+from salescore.domain.events import DomainEvent, changes, unchanged
 from salescore.domain.listing import ListQuery, Page
 from salescore.domain.organization import UnitKind
 from salescore.domain.pipeline import (
@@ -156,6 +156,8 @@ async def update_process(uow: UnitOfWork, *, caller: Caller, process_id: int,
             await uow.sales_processes.set_default_for(org, process_id, targets)
         await uow.sales_processes.update(org, process_id, values, user_id=caller.user_id)
         after = await saved_process(uow, caller, process_id)
+        if unchanged(before, after):
+            return before  # nothing to keep: leaving uncommitted rolls the version back
         uow.emit(org, caller.actor, DomainEvent(
             "sales_process.updated", "sales_process", process_id,
             {"changes": changes(_public(before), _public(after))}))

@@ -5,7 +5,7 @@ from typing import Any
 
 from salescore.domain.access import Caller, Role, Scope, require
 from salescore.domain.errors import Conflict, NotFound, check_version
-from salescore.domain.events import DomainEvent, changes
+from salescore.domain.events import DomainEvent, changes, unchanged
 from salescore.domain.listing import ListQuery, Page
 from salescore.domain.organization import (
     UnitKind,
@@ -113,6 +113,8 @@ async def update_user(uow: UnitOfWork, *, caller: Caller, user_id: int,
             await uow.users.set_sales_groups(org, user_id, sales_group_ids)
         after = await uow.users.get(org, user_id)
         assert after is not None
+        if unchanged(before, after) and "password_hash" not in values:
+            return before  # nothing to keep: leaving uncommitted rolls the version back
         diff = changes(_public(before), _public(after))
         if "password_hash" in values:
             diff["password"] = {"from": None, "to": None}
