@@ -7,6 +7,7 @@ import pytest
 from httpx import AsyncClient
 
 from tests.factories import Tenant, make_unit, make_user, read_events
+from tests.process_factories import make_process, read_process
 
 PATHS = ["departments", "sales-regions", "sales-groups"]
 each_kind = pytest.mark.parametrize("path", PATHS)
@@ -149,8 +150,36 @@ async def test_deleting_a_unit_clears_it_from_its_users(client: AsyncClient, ten
     after = (await client.get(f"/v1/users/{member['id']}", headers=tenant.admin)).json()
     assert after[field] is None
     assert after["active"] is True
+    assert after["version"] == member["version"] + 1
+    assert await _user_changes(client, tenant, member["id"]) == [
+        {field: {"from": unit["id"], "to": None}}]
     still = (await client.get(f"/v1/users/{bystander['id']}", headers=tenant.admin)).json()
-    assert still[field] == kept["id"]
+    assert still == bystander
+    assert await _user_changes(client, tenant, bystander["id"]) == []
+
+
+async def _user_changes(client: AsyncClient, tenant: Tenant,
+                        user_id: int) -> list[dict[str, Any]]:
+    return [e["data"]["changes"] for e in await read_events(client, tenant, "user.updated")
+            if e["aggregate_id"] == user_id]
+
+
+@pytest.mark.parametrize(("path", "field"), [("departments", "department_ids"),
+                                             ("sales-regions", "sales_region_ids")])
+async def test_deleting_a_unit_clears_it_from_the_default_for_of_processes(
+        client: AsyncClient, tenant: Tenant, path: str, field: str):
+    unit = await make_unit(client, tenant, path)
+    process = await make_process(client, tenant, default_for={field: [unit["id"]]})
+    untouched = await make_process(client, tenant)
+    assert (await client.delete(f"/v1/{path}/{unit['id']}", headers=tenant.admin)
+            ).status_code == 204
+    after = await read_process(client, tenant, process["id"])
+    assert after["default_for"][field] == []
+    assert after["version"] == process["version"] + 1
+    events = [e["data"] for e in await read_events(client, tenant, "sales_process.updated")
+              if e["aggregate_id"] == process["id"]]
+    assert [e["changes"]["default_for"]["to"][field] for e in events] == [[]]
+    assert await read_process(client, tenant, untouched["id"]) == untouched
 
 
 async def test_deleting_a_sales_group_removes_it_from_its_users(client: AsyncClient,
@@ -161,6 +190,9 @@ async def test_deleting_a_sales_group_removes_it_from_its_users(client: AsyncCli
     await client.delete(f"/v1/sales-groups/{gone['id']}", headers=tenant.admin)
     after = (await client.get(f"/v1/users/{member['id']}", headers=tenant.admin)).json()
     assert after["sales_group_ids"] == [kept["id"]]
+    assert after["version"] == member["version"] + 1
+    assert await _user_changes(client, tenant, member["id"]) == [
+        {"sales_group_ids": {"from": sorted([gone["id"], kept["id"]]), "to": [kept["id"]]}}]
 
 
 @each_kind

@@ -200,6 +200,17 @@ class SalesProcessRepository:
         ).values(**values, version=processes.c.version + 1, updated_at=func.now(),
                  updated_by=user_id))
 
+    async def defaulting_to(self, organization_id: int, *, department_id: int | None = None,
+                            sales_region_id: int | None = None) -> list[int]:
+        """The processes whose default-for names the department or sales region, by id."""
+        column, unit_id = ((defaults.c.department_id, department_id)
+                           if department_id is not None
+                           else (defaults.c.sales_region_id, sales_region_id))
+        stmt = (select(defaults.c.sales_process_id).distinct()
+                .where(defaults.c.organization_id == organization_id, column == unit_id)
+                .order_by(defaults.c.sales_process_id))
+        return list((await self._session.execute(stmt)).scalars())
+
     async def set_default_for(self, organization_id: int, process_id: int,
                               targets: DefaultFor) -> None:
         await self._session.execute(delete(defaults).where(

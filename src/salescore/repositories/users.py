@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from salescore.domain.access import Role
 from salescore.domain.listing import ListQuery, Page
-from salescore.domain.organization import Organization, User
+from salescore.domain.organization import Organization, UnitKind, User
 from salescore.repositories.database import unique_or_conflict
 from salescore.repositories.listing import fetch_page
 from salescore.repositories.models import organizations, users
@@ -101,6 +101,31 @@ class UserRepository:
         row = (await self._session.execute(_ACTIVE_WITH_ORGANIZATION, {
             "organization_id": organization_id, "user_id": user_id})).one_or_none()
         return None if row is None else (organization_of(row), _to_domain(row))
+
+    async def members_of(self, organization_id: int, kind: UnitKind,
+                         unit_id: int) -> Sequence[User]:
+        """The users in a department, sales region or sales group, by id."""
+        member: ColumnElement[bool]
+        if kind is UnitKind.SALES_GROUP:
+            member = users.c.id.in_(select(memberships.c.user_id).where(
+                memberships.c.organization_id == organization_id,
+                memberships.c.sales_group_id == unit_id))
+        else:
+            column = users.c.department_id if kind is UnitKind.DEPARTMENT \
+                else users.c.sales_region_id
+            member = column == unit_id
+        stmt = self._select(organization_id).where(member).order_by(users.c.id)
+        return [_to_domain(row) for row in await self._session.execute(stmt)]
+
+    async def touch(self, organization_id: int, user_ids: Sequence[int]) -> Sequence[User]:
+        """A new version of each user, for a change the database made (a unit deleted):
+        the users as they are now, by id."""
+        await self._session.execute(update(users).where(
+            users.c.organization_id == organization_id, users.c.id.in_(user_ids),
+        ).values(version=users.c.version + 1, updated_at=func.now()))
+        stmt = self._select(organization_id).where(users.c.id.in_(user_ids)).order_by(
+            users.c.id)
+        return [_to_domain(row) for row in await self._session.execute(stmt)]
 
     async def notify_auth_change(self, organization_id: int) -> None:
         """On commit, every process forgets the callers it knows of this organization: a

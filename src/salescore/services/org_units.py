@@ -8,6 +8,8 @@ from salescore.domain.events import DomainEvent, changes, unchanged
 from salescore.domain.listing import ListQuery, Page
 from salescore.domain.organization import OrgUnit, UnitKind
 from salescore.repositories.unit_of_work import UnitOfWork
+from salescore.services.sales_processes import process_updated, saved_process
+from salescore.services.users import user_updated
 
 
 def _label(kind: UnitKind) -> str:
@@ -76,16 +78,39 @@ async def update_unit(uow: UnitOfWork, *, caller: Caller, kind: UnitKind, unit_i
 
 async def delete_unit(uow: UnitOfWork, *, caller: Caller, kind: UnitKind, unit_id: int,
                       if_match: int | None = None) -> None:
-    """Remove it; its users keep working without it (their reference is cleared)."""
+    """Remove it. Its users keep working without it, and a sales process whose default-for
+    named it no longer does; the database clears those references, and each user and
+    process so changed gets a new version and its `.updated` event, as if edited."""
     require(caller, Scope.ORGANIZATION_WRITE)
+    org = caller.organization_id
     async with uow:
         units = uow.org_units(kind)
-        await units.lock(caller.organization_id, unit_id)
-        unit = await units.get(caller.organization_id, unit_id)
+        await units.lock(org, unit_id)
+        unit = await units.get(org, unit_id)
         if unit is None:
             raise NotFound(_label(kind))
         check_version(unit.version, if_match)
-        await units.delete(caller.organization_id, unit_id)
-        uow.emit(caller.organization_id, caller.actor,
-                 DomainEvent(f"{kind.value}.deleted", kind.value, unit_id, _public(unit)))
+        members = await uow.users.members_of(org, kind, unit_id)
+        processes = [await saved_process(uow, caller, process_id)
+                     for process_id in await _processes_defaulting_to(uow, org, kind, unit_id)]
+        await units.delete(org, unit_id)
+        events = [DomainEvent(f"{kind.value}.deleted", kind.value, unit_id, _public(unit))]
+        if members:
+            afters = await uow.users.touch(org, [user.id for user in members])
+            events += [user_updated(before, after)
+                       for before, after in zip(members, afters, strict=True)]
+        for before in processes:
+            await uow.sales_processes.update(org, before.id, {}, user_id=caller.user_id)
+            events.append(process_updated(before, await saved_process(uow, caller, before.id)))
+        uow.emit(org, caller.actor, *events)
         await uow.commit()
+
+
+async def _processes_defaulting_to(uow: UnitOfWork, organization_id: int, kind: UnitKind,
+                                   unit_id: int) -> list[int]:
+    if kind is UnitKind.DEPARTMENT:
+        return await uow.sales_processes.defaulting_to(organization_id, department_id=unit_id)
+    if kind is UnitKind.SALES_REGION:
+        return await uow.sales_processes.defaulting_to(organization_id,
+                                                       sales_region_id=unit_id)
+    return []  # a default-for names no sales group

@@ -37,6 +37,11 @@ def _public(process: SalesProcess) -> dict[str, Any]:
                             "sales_region_ids": list(d.sales_region_ids)}}
 
 
+def process_updated(before: SalesProcess, after: SalesProcess) -> DomainEvent:
+    return DomainEvent("sales_process.updated", "sales_process", after.id,
+                       {"changes": changes(_public(before), _public(after))})
+
+
 def stage_public(stage: Stage) -> dict[str, Any]:
     return {"name": stage.name, "position": stage.position,
             "probability": str(stage.probability.quantize(CENT)), "kind": stage.kind.value,
@@ -158,9 +163,7 @@ async def update_process(uow: UnitOfWork, *, caller: Caller, process_id: int,
         after = await saved_process(uow, caller, process_id)
         if unchanged(before, after):
             return before  # nothing to keep: leaving uncommitted rolls the version back
-        uow.emit(org, caller.actor, DomainEvent(
-            "sales_process.updated", "sales_process", process_id,
-            {"changes": changes(_public(before), _public(after))}))
+        uow.emit(org, caller.actor, process_updated(before, after))
         await uow.commit()
     return after
 

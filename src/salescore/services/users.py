@@ -45,6 +45,14 @@ def _public(user: User) -> dict[str, Any]:
             "sales_group_ids": list(user.sales_group_ids), "active": user.active}
 
 
+def user_updated(before: User, after: User, *, password: bool = False) -> DomainEvent:
+    """`user.updated` with what changed; a new password shows as changed, never its value."""
+    diff = changes(_public(before), _public(after))
+    if password:
+        diff["password"] = {"from": None, "to": None}
+    return DomainEvent("user.updated", "user", after.id, {"changes": diff})
+
+
 async def create_user(uow: UnitOfWork, *, caller: Caller, name: str, email: str, role: Role,
                       password: str | None = None, initials: str | None = None,
                       department_id: int | None = None, sales_region_id: int | None = None,
@@ -115,11 +123,8 @@ async def update_user(uow: UnitOfWork, *, caller: Caller, user_id: int,
         assert after is not None
         if unchanged(before, after) and "password_hash" not in values:
             return before  # nothing to keep: leaving uncommitted rolls the version back
-        diff = changes(_public(before), _public(after))
-        if "password_hash" in values:
-            diff["password"] = {"from": None, "to": None}
-        uow.emit(org, caller.actor, DomainEvent("user.updated", "user", user_id,
-                                                {"changes": diff}))
+        uow.emit(org, caller.actor, user_updated(before, after,
+                                                 password="password_hash" in values))
         await uow.users.notify_auth_change(org)  # role, activity: at once, in every process
         await uow.commit()
     return after
