@@ -5,9 +5,13 @@ import asyncio
 from typing import Any
 
 import pytest
+from fastapi import FastAPI
 from httpx import AsyncClient
+from sqlalchemy import text
 
+from tests.customer_factories import make_customer
 from tests.factories import Tenant, make_user, read_events
+from tests.opportunity_factories import sql
 from tests.process_factories import (
     insert_opportunity,
     make_process,
@@ -289,3 +293,70 @@ async def test_concurrent_stage_writes_keep_positions_whole_and_lose_no_update(
         client.patch(f"{url}/{process['stages'][0]['id']}", json={"name": f"Writer {n}"},
                      headers=tenant.admin | {"If-Match": '"5"'}) for n in range(3)])
     assert sorted(r.status_code for r in renames) == [200, 412, 412]
+
+
+async def _until_a_statement_waits_for_a_lock(app: FastAPI) -> None:
+    for _ in range(200):
+        waiting = await sql(app, "SELECT count(*) FROM pg_stat_activity WHERE datname ="
+                                 " current_database() AND wait_event_type = 'Lock'")
+        if waiting:
+            return
+        await asyncio.sleep(0.025)
+    raise AssertionError("nothing waited for the lock")
+
+
+async def test_an_opportunity_placed_while_its_stage_changes_kind_follows_the_new_kind(
+        app: FastAPI, client: AsyncClient, tenant: Tenant):
+    """The change of kind as `update_stage` makes it (the process locked first), not yet
+    committed when the opportunity is created; the creation waits for it, then reads the
+    stage as changed, so no open opportunity ends up on a won stage."""
+    process = await make_process(client, tenant)
+    stage = stage_named(process, "Quote sent")
+    customer = await make_customer(client, tenant)
+    keys = {"org": tenant.organization_id, "process": process["id"], "stage": stage["id"]}
+    async with app.state.salescore.engine.connect() as change:
+        await change.execute(text("SELECT id FROM sales_processes WHERE organization_id ="
+                                  " :org AND id = :process FOR UPDATE"), keys)
+        await change.execute(text("UPDATE stages SET kind = 'won' WHERE organization_id ="
+                                  " :org AND id = :stage"), keys)
+        placing = asyncio.create_task(client.post("/v1/opportunities", headers=tenant.admin,
+                                                  json={"name": "Raced",
+                                                        "customer_id": customer["id"],
+                                                        "stage_id": stage["id"]}))
+        await _until_a_statement_waits_for_a_lock(app)
+        assert not placing.done()
+        await change.commit()
+    created = await placing
+    assert created.status_code == 201, created.text
+    assert (created.json()["stage_id"], created.json()["status"]) == (stage["id"], "won")
+
+
+async def test_a_request_the_database_breaks_a_deadlock_of_is_503_and_writes_nothing(
+        app: FastAPI, client: AsyncClient, tenant: Tenant):
+    """A stage change that moves opportunities (process locked, then the opportunity)
+    meets a move (the opportunity locked, then the process): PostgreSQL breaks the
+    deadlock by failing the move, which answers 503 with Retry-After and writes nothing."""
+    process = await make_process(client, tenant)
+    customer = await make_customer(client, tenant)
+    made = await client.post("/v1/opportunities", headers=tenant.admin, json={
+        "name": "Deadlocked", "customer_id": customer["id"],
+        "stage_id": stage_named(process, "First contact")["id"]})
+    assert made.status_code == 201, made.text
+    keys = {"org": tenant.organization_id, "process": process["id"], "id": made.json()["id"]}
+    async with app.state.salescore.engine.connect() as change:
+        await change.execute(text("SET LOCAL deadlock_timeout = '10s'"))  # the move detects
+        await change.execute(text("SELECT id FROM sales_processes WHERE organization_id ="
+                                  " :org AND id = :process FOR UPDATE"), keys)
+        moving = asyncio.create_task(client.post(
+            f"/v1/opportunities/{keys['id']}/move", headers=tenant.admin,
+            json={"stage_id": stage_named(process, "Quote sent")["id"]}))
+        await _until_a_statement_waits_for_a_lock(app)
+        await change.execute(text("UPDATE opportunities SET name = name WHERE"
+                                  " organization_id = :org AND id = :id"), keys)
+        await change.rollback()
+    moved = await moving
+    assert moved.status_code == 503, moved.text
+    assert moved.headers["content-type"] == "application/problem+json"
+    assert moved.headers["retry-after"] == "1"
+    read = await client.get(f"/v1/opportunities/{keys['id']}", headers=tenant.admin)
+    assert read.json() == made.json()

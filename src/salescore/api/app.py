@@ -103,8 +103,9 @@ def create_app(settings: Settings, database_url: str) -> FastAPI:
 
 
 def openapi_of(app: FastAPI) -> dict[str, Any]:
-    """The spec, with every error documented as problem+json: each route's own, plus 422
-    and 500 everywhere, 401 and 403 wherever a credential is needed, 413 with a body."""
+    """The spec, with every error documented as problem+json: each route's own, plus 422,
+    500 and 503 (a request that met a concurrent one and may be sent again) everywhere,
+    401 and 403 wherever a credential is needed, 413 with a body."""
     if app.openapi_schema:
         return app.openapi_schema
     spec = get_openapi(title=app.title, version=app.version, description=app.description,
@@ -116,7 +117,8 @@ def openapi_of(app: FastAPI) -> dict[str, Any]:
     for operations in spec["paths"].values():
         for operation in operations.values():
             responses = operation.setdefault("responses", {})
-            common = {"422": "Unprocessable Content", "500": "Internal Server Error"}
+            common = {"422": "Unprocessable Content", "500": "Internal Server Error",
+                      "503": "Service Unavailable"}
             if operation.get("security"):
                 common |= {"401": "Unauthorized", "403": "Forbidden"}
             if "requestBody" in operation:

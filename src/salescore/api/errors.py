@@ -16,6 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from salescore.domain.errors import (
     Conflict,
+    Contended,
     DomainError,
     Forbidden,
     Gone,
@@ -37,7 +38,9 @@ STATUS_OF: dict[type[DomainError], int] = {
     Gone: 410,
     PreconditionFailed: 412,
     InvalidInput: 422,
+    Contended: 503,
 }
+RETRY_AFTER_SECONDS = "1"
 
 
 class FieldProblem(BaseModel):
@@ -101,7 +104,8 @@ async def _on_domain_error(request: Request, exc: Exception) -> JSONResponse:
         errors = [FieldProblem(field=e.field, message=e.message) for e in exc.errors]
     elif isinstance(exc, NotFound) and exc.field:
         errors = [FieldProblem(field=exc.field, message=f"no such {exc.resource}")]
-    headers = {"WWW-Authenticate": WWW_AUTHENTICATE} if status == 401 else None
+    headers = {"WWW-Authenticate": WWW_AUTHENTICATE} if status == 401 else (
+        {"Retry-After": RETRY_AFTER_SECONDS} if status == 503 else None)
     return problem(status, exc.detail, request=request, errors=errors, headers=headers)
 
 

@@ -37,6 +37,12 @@ class PreconditionFailed(DomainError):
     """`If-Match` named a version that is no longer current."""
 
 
+class Contended(DomainError):
+    """A concurrent request held what this one needed (the database broke a deadlock, or
+    could not serialise the two); nothing was written, and the same request may be sent
+    again."""
+
+
 class Gone(DomainError):
     """What was asked for has been removed for good (an event past the retention window)."""
 

@@ -12,9 +12,12 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-from salescore.domain.errors import Conflict
+from salescore.domain.errors import Conflict, Contended
 
 UNIQUE_VIOLATION = "23505"
+# The database gave up on a statement because of another transaction: a deadlock it broke,
+# or a serialisation failure. Sent again, the request may well succeed.
+TRANSIENT = frozenset({"40P01", "40001"})
 
 
 def make_engine(url: str, *, pool_size: int = 32) -> AsyncEngine:
@@ -51,3 +54,16 @@ async def unique_or_conflict(detail: str) -> AsyncIterator[None]:
         if getattr(error.orig, "sqlstate", None) == UNIQUE_VIOLATION:
             raise Conflict(detail) from None
         raise
+
+
+def contended(error: BaseException | None) -> Contended | None:
+    """A transient failure of the database (`TRANSIENT`) as the domain's `Contended`,
+    whether the driver raised it itself (a prepared statement) or through SQLAlchemy."""
+    if error is None:
+        return None
+    state = getattr(error, "sqlstate", None) or getattr(getattr(error, "orig", None),
+                                                        "sqlstate", None)
+    if state not in TRANSIENT:
+        return None
+    return Contended("a concurrent request held what this one needed; nothing was "
+                     "written, send it again")

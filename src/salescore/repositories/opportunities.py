@@ -10,6 +10,7 @@ from sqlalchemy import (
     BigInteger,
     BindParameter,
     ColumnElement,
+    Select,
     bindparam,
     cast,
     delete,
@@ -72,19 +73,35 @@ _BY_ID = _SELECT.where(o.c.organization_id == _ORG, o.c.id == _ID)
 _GET = Prepared.of(_BY_ID)
 _GET_FOR_UPDATE = Prepared.of(_BY_ID.with_for_update(of=o))
 _STAGE_LABELS = tuple((c.key, f"stage_{c.key}") for c in stages.c)
-_WITH_STAGES = (
-    select(processes, *(c.label(label) for c, (_, label) in zip(stages.c, _STAGE_LABELS,
-                                                                strict=True)))
-    .join(stages, (stages.c.organization_id == processes.c.organization_id)
-          & (stages.c.sales_process_id == processes.c.id), isouter=True))
-_PIPELINE = Prepared.of(_WITH_STAGES.where(processes.c.organization_id == _ORG,
-                                           processes.c.id == _ID)
-                        .order_by(stages.c.position))
+
+
+def _with_stages(*, locked: bool) -> Select[Any]:
+    """A process with its stages, a row each. Locked: the process and stage rows are held
+    (FOR SHARE) until the transaction ends, for a write that places an opportunity in a
+    stage. A change of stages locks the process FOR UPDATE first (`locked_process`), so
+    the two run one after the other: either the change sees the opportunity (a stage in
+    use keeps its kind), or the placing waits and reads the stages as changed (a locking
+    read returns the newest version of each row it locks; FOR KEY SHARE would not wait
+    for, nor see, a change that leaves the key as it is)."""
+    joined = (select(processes, *(c.label(label) for c, (_, label) in zip(
+        stages.c, _STAGE_LABELS, strict=True)))
+        .join(stages, (stages.c.organization_id == processes.c.organization_id)
+              & (stages.c.sales_process_id == processes.c.id), isouter=not locked))
+    return joined.with_for_update(read=True, of=[processes, stages]) \
+        if locked else joined
+
+
+def _pipeline(*, locked: bool) -> Prepared:
+    return Prepared.of(_with_stages(locked=locked).where(
+        processes.c.organization_id == _ORG, processes.c.id == _ID).order_by(stages.c.position))
+
+
+_PIPELINE, _PIPELINE_LOCKED = _pipeline(locked=False), _pipeline(locked=True)
 _CANDIDATES = default_candidates_select().subquery("candidates")
-# Every candidate for the default process of a new opportunity, with its pipeline.
+# Every candidate for the default process of a new opportunity, with its pipeline, locked.
 _DEFAULT_PIPELINES = Prepared.of(
-    _WITH_STAGES.add_columns(_CANDIDATES.c.for_user, _CANDIDATES.c.for_region,
-                             _CANDIDATES.c.for_department)
+    _with_stages(locked=True).add_columns(_CANDIDATES.c.for_user, _CANDIDATES.c.for_region,
+                                          _CANDIDATES.c.for_department)
     .join(_CANDIDATES, _CANDIDATES.c.id == processes.c.id)
     .where(processes.c.organization_id == _ORG)
     .order_by(processes.c.id, stages.c.position))
@@ -135,18 +152,21 @@ class OpportunityRepository:
                              organization_id=organization_id, id=opportunity_id)
         return None if row is None else _to_domain(row)
 
-    async def pipeline(self, organization_id: int, process_id: int) -> SalesProcess | None:
+    async def pipeline(self, organization_id: int, process_id: int, *,
+                       locked: bool = False) -> SalesProcess | None:
         """A process and its stages as an opportunity's rules need them, in one query:
-        without its use count or default-for targets (see SalesProcessRepository.get)."""
-        rows = await fetch(self._session, _PIPELINE, organization_id=organization_id,
-                           id=process_id)
+        without its use count or default-for targets (see SalesProcessRepository.get).
+        `locked` for a write that places an opportunity in one of its stages."""
+        rows = await fetch(self._session, _PIPELINE_LOCKED if locked else _PIPELINE,
+                           organization_id=organization_id, id=process_id)
         return _pipeline_of(rows) if rows else None
 
     async def default_pipeline(self, organization_id: int,
                                user_id: int) -> SalesProcess | None:
         """The process a new opportunity of `user_id` gets when none is named (the rule is
-        `default_process_id`'s), as `pipeline` gives it; None when the organization has no
-        active process with an open stage. One query: the candidates with their stages."""
+        `default_process_id`'s), as `pipeline` gives it, locked; None when the organization
+        has no active process with an open stage. One query: the candidates with their
+        stages."""
         groups = {group[0]["id"]: group for group in _groups(await fetch(
             self._session, _DEFAULT_PIPELINES, organization_id=organization_id,
             user_id=user_id))}

@@ -1,7 +1,8 @@
 """The unit of work: one transaction per use case, committed only when asked.
 
 Leaving the `async with` block without `commit()` rolls everything back. Events recorded
-with `emit()` are written in the same transaction, just before it commits."""
+with `emit()` are written in the same transaction, just before it commits. A deadlock or
+serialisation failure leaves it as the domain's `Contended`: the request may be sent again."""
 
 from collections.abc import Callable
 from types import TracebackType
@@ -18,6 +19,7 @@ from salescore.repositories.activities import ActivityRepository
 from salescore.repositories.api_keys import ApiKeyRepository
 from salescore.repositories.campaigns import CampaignRepository
 from salescore.repositories.customers import ContactRepository, CustomerRepository
+from salescore.repositories.database import contended
 from salescore.repositories.events import EventRepository
 from salescore.repositories.exchange_rates import ExchangeRateRepository
 from salescore.repositories.idempotency import IdempotencyRepository
@@ -130,6 +132,9 @@ class UnitOfWork:
         if held_two:
             raise RuntimeError("a read used two connections: the session's after the "
                                "reader's (see UnitOfWork.reading)")
+        transient = contended(exc)
+        if transient is not None:
+            raise transient from exc
 
     def org_units(self, kind: UnitKind) -> OrgUnitRepository:
         return OrgUnitRepository(self.session, kind)

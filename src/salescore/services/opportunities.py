@@ -51,7 +51,9 @@ def now_utc() -> datetime:
 
 async def load_process(uow: UnitOfWork, organization_id: int, process_id: int,
                        field: str = "sales_process_id") -> SalesProcess:
-    process = await uow.opportunities.pipeline(organization_id, process_id)
+    """The process an opportunity is placed in, locked until the transaction ends (see
+    OpportunityRepository.pipeline)."""
+    process = await uow.opportunities.pipeline(organization_id, process_id, locked=True)
     if process is None:
         raise NotFound("sales process", field=field)
     return process
