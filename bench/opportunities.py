@@ -204,10 +204,11 @@ async def remove_written(dsn: str, seeded: seed.Seeded) -> int:
             removed: int = await connection.fetchval(
                 "WITH gone AS (DELETE FROM opportunities WHERE organization_id = $1 AND"
                 " id > $2 RETURNING 1) SELECT count(*) FROM gone", org, last)
-            if await connection.fetchval("SELECT to_regclass('opportunity_history') IS NOT NULL"):
-                await connection.execute("DELETE FROM opportunity_history WHERE"
-                                         " organization_id = $1 AND opportunity_id > $2",
-                                         org, last)
+            for history in ("opportunity_history", "opportunity_seller_history"):
+                if await connection.fetchval("SELECT to_regclass($1) IS NOT NULL", history):
+                    await connection.execute(f"DELETE FROM {history} WHERE"
+                                             " organization_id = $1 AND opportunity_id > $2",
+                                             org, last)
             await connection.execute(
                 "DELETE FROM events WHERE organization_id = $1 AND aggregate_type NOT IN"
                 " ('organization', 'user', 'api_key')", org)

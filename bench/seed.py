@@ -7,10 +7,11 @@ won, one lost), 20,000 customers and 1,000,000 opportunities with one seller eac
 owner, 100.00). Customers and opportunities are streamed with COPY in text format, ids
 included: COPY, unlike INSERT, accepts values for a GENERATED ALWAYS identity column, so
 no temporary table is needed, and the identity sequences are moved past the ids after.
-The sellers are derived in the database (INSERT ... SELECT), and so is the
-opportunity_history row each opportunity gets: the insert trigger is off for the COPY and
-one INSERT ... SELECT writes what it would have, with valid_from = created_at (as if each
-had been inserted in its present state when it was created; the trigger would say now()).
+The sellers are derived in the database (INSERT ... SELECT), and so are the
+opportunity_history and opportunity_seller_history rows each opportunity gets: the insert
+triggers are off for the load and one INSERT ... SELECT each writes what they would have,
+with valid_from = created_at (as if each had been inserted in its present state when it
+was created; the triggers would say now()).
 As pg_restore does, the secondary indexes and foreign keys of those tables are dropped for
 the load and re-created after it (each foreign key re-validated in one pass); then VACUUM
 ANALYZE. All of it is one transaction. Dropping nothing takes 2.5 times as long.
@@ -159,7 +160,8 @@ async def prepare(dsn: str, spec: Spec, *, reseed: bool) -> Seeded | None:
 
 PHASES = ("create_organization", "users_processes_customers",
           "drop_indexes_and_foreign_keys", "copy_opportunities", "insert_sellers",
-          "insert_history", "recreate_indexes_and_foreign_keys", "commit", "vacuum_analyze")
+          "insert_history", "insert_seller_history", "recreate_indexes_and_foreign_keys",
+          "commit", "vacuum_analyze")
 
 
 def seeded_from(info: dict[str, Any]) -> Seeded:
@@ -207,9 +209,15 @@ async def _load(dsn: str, spec: Spec, org_id: int, admin_id: int, api_key: str, 
             lap("users_processes_customers")
             history = await connection.fetchval(
                 "SELECT to_regclass('opportunity_history') IS NOT NULL")
-            dropped = await _drop_for_load(connection, history=history)
+            seller_history = await connection.fetchval(
+                "SELECT to_regclass('opportunity_seller_history') IS NOT NULL")
+            dropped = await _drop_for_load(connection, history=history,
+                                           seller_history=seller_history)
             if history:
                 await connection.execute(f"ALTER TABLE opportunities DISABLE TRIGGER {TRIGGER}")
+            if seller_history:
+                await connection.execute(
+                    f"ALTER TABLE opportunity_sellers DISABLE TRIGGER {SELLER_TRIGGER}")
             lap("drop_indexes_and_foreign_keys")
             first_opp = await _next_id(connection, "opportunities")
             await connection.copy_to_table(
@@ -228,6 +236,11 @@ async def _load(dsn: str, spec: Spec, org_id: int, admin_id: int, api_key: str, 
                 await connection.execute(HISTORY, org_id, first_opp)
                 await connection.execute(f"ALTER TABLE opportunities ENABLE TRIGGER {TRIGGER}")
                 lap("insert_history")
+            if seller_history:
+                await connection.execute(SELLER_HISTORY, org_id, first_opp)
+                await connection.execute(
+                    f"ALTER TABLE opportunity_sellers ENABLE TRIGGER {SELLER_TRIGGER}")
+                lap("insert_seller_history")
             for statement in dropped:
                 await connection.execute(statement)
             lap("recreate_indexes_and_foreign_keys")
@@ -238,14 +251,16 @@ async def _load(dsn: str, spec: Spec, org_id: int, admin_id: int, api_key: str, 
         lap("commit")
         await connection.execute("VACUUM ANALYZE users, customers, sales_processes, stages,"
                                  " opportunities, opportunity_sellers"
-                                 + ", opportunity_history" * history)
+                                 + ", opportunity_history" * history
+                                 + ", opportunity_seller_history" * seller_history)
         lap("vacuum_analyze")
         seeded = Seeded(
             organization_id=org_id, admin_user_id=admin_id, email=EMAIL, password=PASSWORD,
             api_key=api_key, users=(user_ids[0], user_ids[-1]), customers=customers,
             opportunities=(first_opp, first_opp + spec.opportunities - 1),
             default_process_id=stages[0][0], seconds=time.perf_counter() - began,
-            rows=spec.users + spec.customers + (3 if history else 2) * spec.opportunities,
+            rows=spec.users + spec.customers
+            + (2 + history + seller_history) * spec.opportunities,
             phases=phases)
         info = {"spec": asdict(spec), "migrations": migration_hashes(),
                 "seeded": {k: v for k, v in asdict(seeded).items() if k != "reused"}}
@@ -332,10 +347,21 @@ HISTORY = """INSERT INTO opportunity_history (organization_id, opportunity_id, v
     FROM opportunities WHERE organization_id = $1 AND id >= $2"""
 
 
-async def _drop_for_load(connection: asyncpg.Connection, *, history: bool) -> list[str]:
+SELLER_TRIGGER = "tr_opportunity_sellers_history_insert"
+# And what the sellers' trigger would write: each share held since its opportunity began.
+SELLER_HISTORY = """INSERT INTO opportunity_seller_history (organization_id, opportunity_id,
+    user_id, share, valid_from)
+    SELECT s.organization_id, s.opportunity_id, s.user_id, s.share, o.created_at
+    FROM opportunity_sellers s JOIN opportunities o ON o.organization_id = s.organization_id
+    AND o.id = s.opportunity_id WHERE s.organization_id = $1 AND s.opportunity_id >= $2"""
+
+
+async def _drop_for_load(connection: asyncpg.Connection, *, history: bool,
+                         seller_history: bool) -> list[str]:
     """Drop the secondary indexes and foreign keys of the big tables; the statements that
     put them back, indexes first."""
-    tables = ["opportunities", "opportunity_sellers", *(["opportunity_history"] * history)]
+    tables = ["opportunities", "opportunity_sellers", *(["opportunity_history"] * history),
+              *(["opportunity_seller_history"] * seller_history)]
     indexes = await connection.fetch(
         "SELECT i.indexrelid::regclass::text AS name, pg_get_indexdef(i.indexrelid) AS ddl"
         " FROM pg_index i WHERE i.indrelid = ANY($1::regclass[]) AND NOT EXISTS ("

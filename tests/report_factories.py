@@ -78,6 +78,26 @@ async def retime(app: FastAPI, tenant: Tenant, opportunity_id: int, *times: date
                  "created": times[0], "closed": closed_since, "org": org, "id": row.id})
 
 
+async def retime_sellers(app: FastAPI, tenant: Tenant, opportunity_id: int,
+                         *times: datetime) -> None:
+    """Give each change of the opportunity's seller shares, oldest first, these times (a
+    change closes the shares before it and opens its own at one instant)."""
+    org = tenant.organization_id
+    async with app.state.salescore.engine.begin() as connection:
+        instants = list((await connection.execute(text(
+            "SELECT DISTINCT valid_from FROM opportunity_seller_history WHERE organization_id"
+            " = :org AND opportunity_id = :opp ORDER BY valid_from"),
+            {"org": org, "opp": opportunity_id})).scalars())
+        assert len(times) == len(instants), (len(times), len(instants))
+        for instant, time in reversed(list(zip(instants, times, strict=True))):
+            for column in ("valid_from", "valid_to"):
+                await connection.execute(text(
+                    f"UPDATE opportunity_seller_history SET {column} = :time"
+                    f" WHERE organization_id = :org AND opportunity_id = :opp"
+                    f" AND {column} = :instant"),
+                    {"time": time, "org": org, "opp": opportunity_id, "instant": instant})
+
+
 async def set_rate(app: FastAPI, tenant: Tenant, currency: str, rate: str,
                    valid_from: date = date(2020, 1, 1)) -> None:
     await sql(app, "INSERT INTO exchange_rates (organization_id, currency, rate, valid_from)"

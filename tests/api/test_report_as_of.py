@@ -15,7 +15,16 @@ from salescore.repositories.unit_of_work import UnitOfWork
 from salescore.services.report_history import pipeline_as_of
 from tests.factories import Tenant, make_user
 from tests.opportunity_factories import create_opportunity, make_world
-from tests.report_factories import OSLO, act, change, delete, jan, retime, set_rate
+from tests.report_factories import (
+    OSLO,
+    act,
+    change,
+    delete,
+    jan,
+    retime,
+    retime_sellers,
+    set_rate,
+)
 
 
 async def as_of(client: AsyncClient, tenant: Tenant, day: str, **params: str) -> dict[str, Any]:
@@ -126,17 +135,23 @@ async def test_as_of_today_is_the_live_pipeline(client: AsyncClient, app: FastAP
     rival = await make_world(app, other_tenant)
     await create_opportunity(client, other_tenant, rival.customer_id, amount="77.00")
     today = datetime.now(OSLO).date().isoformat()
-    for group_by in ("owner,stage", "month", "department,quarter", None):
-        params = {"group_by": group_by} if group_by else {}
+    shared = await create_opportunity(client, tenant, world.customer_id, amount="100.01")
+    added = await client.post(f"/v1/opportunities/{shared['id']}/sellers", headers=tenant.admin,
+                              json={"user_id": seller, "share": "33.33"})
+    assert added.status_code in (200, 201), added.text
+    for params in ({"group_by": "owner,stage"}, {"group_by": "month"},
+                   {"group_by": "department,quarter"}, {}, {"group_by": "seller"},
+                   {"group_by": "seller,stage"}, {"seller_id": str(seller)},
+                   {"group_by": "owner", "seller_id": str(seller)}):
         live = await client.get("/v1/reports/pipeline", headers=tenant.key, params=params)
         assert live.status_code == 200, live.text
-        assert await as_of(client, tenant, today, **params) == live.json()
-    assert live.json()["total"]["count"] == 5 and live.json()["unconverted"][0]["count"] == 1
+        assert await as_of(client, tenant, today, **params) == live.json(), params
+    everything = await as_of(client, tenant, today)
+    assert everything["total"]["count"] == 6 and everything["unconverted"][0]["count"] == 1
 
 
 @pytest.mark.parametrize(("params", "field"), [
     ({"as_of": "2999-01-01"}, "as_of"),
-    ({"as_of": "2026-01-01", "group_by": "seller"}, "group_by"),
     ({"as_of": "2026-01-01", "group_by": "owner,owner"}, "group_by"),
     ({"as_of": "2026-01-01", "q": "Nord"}, "q"),
 ])
@@ -164,8 +179,34 @@ async def test_as_of_refuses_list_filters_the_history_does_not_keep(app: FastAPI
     with pytest.raises(InvalidInput) as refused:
         await pipeline_as_of(UnitOfWork(app.state.salescore.sessions), caller=caller,
                              as_of=date(2026, 1, 1), keys=(),
-                             conditions=(Condition("seller_id", Op.EQ, 1),))
-    assert refused.value.errors[0].field == "seller_id"
+                             conditions=(Condition("contact_id", Op.EQ, 1),))
+    assert refused.value.errors[0].field == "contact_id"
+
+
+async def test_the_past_pipeline_is_split_by_the_shares_held_then(
+        client: AsyncClient, app: FastAPI, tenant: Tenant):
+    world = await make_world(app, tenant)
+    kari, ola = (await make_user(client, tenant))["id"], (await make_user(client, tenant))["id"]
+    deal = await create_opportunity(client, tenant, world.customer_id, amount="1000.00",
+                                    owner_id=kari)
+    added = await client.post(f"/v1/opportunities/{deal['id']}/sellers", headers=tenant.admin,
+                              json={"user_id": ola, "share": "40"})
+    assert added.status_code in (200, 201), added.text
+    await retime(app, tenant, deal["id"], jan(1))
+    await retime_sellers(app, tenant, deal["id"], jan(1), jan(5))
+
+    def by_seller(body: dict[str, Any]) -> dict[int, tuple[int, str, str]]:
+        return {g["key"]["seller"]["id"]: figures(g) for g in body["groups"]}
+
+    before = await as_of(client, tenant, "2026-01-03", group_by="seller")
+    assert by_seller(before) == {kari: (1, "1000.00", "100.00")}
+    after = await as_of(client, tenant, "2026-01-06", group_by="seller")
+    assert by_seller(after) == {kari: (1, "600.00", "60.00"), ola: (1, "400.00", "40.00")}
+    assert figures(after["total"]) == (1, "1000.00", "100.00")
+    assert (await as_of(client, tenant, "2026-01-03", seller_id=str(ola)))["total"][
+        "count"] == 0
+    assert (await as_of(client, tenant, "2026-01-06", seller_id=str(ola)))["total"][
+        "count"] == 1
 
 
 async def test_another_organizations_past_pipeline_never_shows(

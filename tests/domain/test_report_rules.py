@@ -9,7 +9,6 @@ from hypothesis import strategies as st
 
 from salescore.domain.errors import InvalidInput
 from salescore.domain.report_rules import (
-    AS_OF_KEYS,
     INFLOWS,
     CloseWindow,
     Movement,
@@ -20,7 +19,7 @@ from salescore.domain.report_rules import (
     sign_of,
     win_loss_figures,
 )
-from salescore.domain.reports import GroupKey, percent, two_places
+from salescore.domain.reports import percent, two_places
 
 
 def test_a_share_of_nothing_is_null_not_zero():
@@ -76,6 +75,3 @@ def test_the_closing_pipeline_is_opening_plus_inflows_minus_outflows(
     assert balance(opening, lines) == opening + ins - outs
 
 
-def test_the_past_pipeline_is_not_split_by_seller():
-    assert GroupKey.SELLER not in AS_OF_KEYS
-    assert set(AS_OF_KEYS) == set(GroupKey) - {GroupKey.SELLER}

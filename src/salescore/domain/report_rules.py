@@ -20,15 +20,10 @@ from salescore.domain.reports import (
 
 WIN_LOSS_KEYS = (GroupKey.OWNER, GroupKey.DEPARTMENT, GroupKey.SALES_PROCESS,
                  GroupKey.SOURCE, GroupKey.TYPE, GroupKey.CAMPAIGN)
-# The pipeline as of a day: what the history holds, plus the owner's organization units as
-# they are now (the history keeps who owned an opportunity, not where they worked then).
-AS_OF_KEYS = (GroupKey.OWNER, GroupKey.DEPARTMENT, GroupKey.SALES_REGION,
-              GroupKey.SALES_GROUP, GroupKey.SALES_PROCESS, GroupKey.STAGE, GroupKey.MONTH,
-              GroupKey.QUARTER, GroupKey.CAMPAIGN, GroupKey.SOURCE, GroupKey.TYPE)
 # The list filters the history can answer as they stood (the opportunity's id included).
-AS_OF_FILTERS = frozenset({"id", "owner_id", "customer_id", "campaign_id", "stage_id",
-                           "sales_process_id", "status", "type_id", "source_id", "amount",
-                           "probability", "expected_close_date", "closed_at",
+AS_OF_FILTERS = frozenset({"id", "owner_id", "seller_id", "customer_id", "campaign_id",
+                           "stage_id", "sales_process_id", "status", "type_id", "source_id",
+                           "amount", "probability", "expected_close_date", "closed_at",
                            "created_at"})
 
 

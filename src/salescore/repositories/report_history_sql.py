@@ -18,14 +18,18 @@ from sqlalchemy import (
     case,
     cast,
     distinct,
+    exists,
     extract,
+    false,
     func,
     literal,
     literal_column,
+    null,
     or_,
     select,
     true,
     tuple_,
+    union_all,
 )
 from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.sql.elements import ColumnElement
@@ -36,17 +40,35 @@ from salescore.domain.reports import PERIODS, GroupKey
 from salescore.repositories.listing import where
 from salescore.repositories.report_grouping import RAW
 from salescore.repositories.sales_models import opportunity_history as h
+from salescore.repositories.sales_models import opportunity_seller_history as sh
 from salescore.repositories.sales_models import stages as st
 
 CENTI = literal(Decimal("0.01"))
 CLOSED = ("won", "lost", "expired")
-# The list filters the history answers, on the columns that held them then.
+# The list filters the history answers, on the columns that held them then (a seller's
+# in the seller history).
 HISTORY_FILTERS: dict[str, ColumnElement[Any]] = {
-    name: h.c["opportunity_id" if name == "id" else name] for name in AS_OF_FILTERS}
+    name: h.c["opportunity_id" if name == "id" else name]
+    for name in AS_OF_FILTERS if name != "seller_id"}
 
 
-def valid_at(moment: datetime) -> ColumnElement[bool]:
-    return and_(h.c.valid_from < moment, or_(h.c.valid_to.is_(None), h.c.valid_to >= moment))
+def valid_at(moment: datetime, table: Any = h) -> ColumnElement[bool]:
+    """The rows of a history table (`opportunity_history`, `opportunity_seller_history`)
+    valid at `moment`."""
+    return and_(table.c.valid_from < moment,
+                or_(table.c.valid_to.is_(None), table.c.valid_to >= moment))
+
+
+def _shares_at(moment: datetime) -> Any:
+    """The seller shares valid at `moment`, with the state they belong to."""
+    return and_(sh.c.organization_id == h.c.organization_id,
+                sh.c.opportunity_id == h.c.opportunity_id, valid_at(moment, sh))
+
+
+def _history_filter(condition: Condition, moment: datetime) -> ColumnElement[bool]:
+    if condition.field == "seller_id":  # any of the sellers then, as the live list's
+        return exists().where(_shares_at(moment), where(condition, sh.c.user_id))
+    return where(condition, HISTORY_FILTERS[condition.field])
 
 
 def as_of_stage_one(organization_id: int, moment: datetime, keys: Sequence[GroupKey],
@@ -54,7 +76,8 @@ def as_of_stage_one(organization_id: int, moment: datetime, keys: Sequence[Group
     """Stage one of the shared pipeline report (report_grouping.py), over the states valid
     at `moment` instead of the opportunities: count, amount and weighted amount (amount *
     probability * 0.01, exact) of the open ones, per raw key and currency, and per
-    currency alone."""
+    currency alone. By seller, as the live report: each seller's group has amount * share
+    / 100 of the opportunities they held a share of then; the totals count each once."""
     columns: dict[str, Label[Any]] = {}
     for key in keys:
         name = RAW[key]
@@ -62,15 +85,24 @@ def as_of_stage_one(organization_id: int, moment: datetime, keys: Sequence[Group
             unit: ColumnElement[Any] = literal_column(f"'{key.value}'")
             columns[name] = cast(func.date_trunc(unit, h.c.expected_close_date),
                                  Date).label(name)
+        elif key is GroupKey.SELLER:
+            columns[name] = sh.c.user_id.label(name)
         else:
             columns[name] = h.c[name].label(name)
-    measures = [func.count().label("count"),
-                func.coalesce(func.sum(h.c.amount), 0).label("amount"),
-                (func.coalesce(func.sum(h.c.amount * h.c.probability), 0) * CENTI).label(
-                    "weighted_amount")]
+    measures = _measures()
     mine = [h.c.organization_id == organization_id, valid_at(moment), h.c.status == "open",
-            *[where(c, HISTORY_FILTERS[c.field]) for c in conditions]]
+            *[_history_filter(c, moment) for c in conditions]]
     currency = h.c.currency.label("currency")
+    if GroupKey.SELLER in keys:
+        expressions = [c.element for c in columns.values()]
+        groups = (select(*columns.values(), currency, false().label("is_total"),
+                         *_measures(sh.c.share * CENTI))
+                  .select_from(h.join(sh, _shares_at(moment))).where(*mine)
+                  .group_by(*expressions, h.c.currency))
+        totals = (select(*[null().label(name) for name in columns], currency,
+                         true().label("is_total"), *measures)
+                  .where(*mine).group_by(h.c.currency))
+        return select(union_all(groups, totals).subquery("apart"))
     if not columns:
         return select(currency, true().label("is_total"), *measures).where(*mine).group_by(
             h.c.currency)
@@ -79,6 +111,14 @@ def as_of_stage_one(organization_id: int, moment: datetime, keys: Sequence[Group
                    (func.grouping(*expressions) > 0).label("is_total"), *measures)
             .where(*mine).group_by(func.grouping_sets(tuple_(*expressions, h.c.currency),
                                                       tuple_(h.c.currency))))
+
+
+def _measures(share: ColumnElement[Any] | None = None) -> list[Label[Any]]:
+    """Count, amount and weighted amount of the states, each amount times `share`."""
+    amount = h.c.amount if share is None else h.c.amount * share
+    return [func.count().label("count"), func.coalesce(func.sum(amount), 0).label("amount"),
+            (func.coalesce(func.sum(amount * h.c.probability), 0) * CENTI).label(
+                "weighted_amount")]
 
 
 def _touching(organization_id: int, process_id: int) -> Any:

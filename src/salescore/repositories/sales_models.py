@@ -195,8 +195,23 @@ contacts = table_of(ContactRow)
 sales_processes = table_of(SalesProcessRow)
 stages = table_of(StageRow)
 opportunities = table_of(OpportunityRow)
+class OpportunitySellerHistoryRow(Base):
+    """A seller's share of an opportunity from `valid_from` until `valid_to` (open:
+    current), kept by a trigger on `opportunity_sellers` (migration 0005)."""
+
+    __tablename__ = "opportunity_seller_history"
+    organization_id: Mapped[int] = tenant_key()
+    id: Mapped[int] = identity_key()
+    opportunity_id: Mapped[int]
+    user_id: Mapped[int]
+    share: Mapped[Decimal] = mapped_column(Percent)
+    valid_from: Mapped[datetime]
+    valid_to: Mapped[datetime | None]
+
+
 opportunity_sellers = table_of(OpportunitySellerRow)
 opportunity_history = table_of(OpportunityHistoryRow)
+opportunity_seller_history = table_of(OpportunitySellerHistoryRow)
 
 # Whom a process is the default for: one row per target, exactly one of user, department,
 # region set. It has no key of its own, so it is a plain table rather than a mapped class.

@@ -9,10 +9,10 @@ Rules chosen where the specs are silent:
 - Win-loss counts the opportunities closed (`closed_at`) in the period by their current
   state; department is the owner's department now.
 - The pipeline as of a day is the last state of each opportunity before that day ended,
-  from the history; department, sales region and sales group are the owner's now, and
-  grouping by seller is not offered (the history does not keep shares). It cannot be
-  asked of a day after today; list filters the history does not keep (q, name, seller,
-  contact, external id, follow-up date, updated at) are refused with it.
+  from the history, split by seller with the shares held then (the seller history);
+  department, sales region and sales group are the owner's now. It cannot be asked of a
+  day after today; list filters the history does not keep (q, name, contact, external id,
+  follow-up date, updated at) are refused with it.
 - Funnel: an opportunity enters a stage with a history row whose stage differs from the
   row before (or with its first row); entering twice counts once in `entered` and twice
   in `stays`. Moving on means later entering an open or won stage positioned after it
@@ -40,7 +40,6 @@ from salescore.domain.organization import Organization
 from salescore.domain.pipeline import SalesProcess
 from salescore.domain.report_rules import (
     AS_OF_FILTERS,
-    AS_OF_KEYS,
     WIN_LOSS_KEYS,
     ActivityReport,
     CalibrationStage,
@@ -164,19 +163,11 @@ def check_as_of_filters(conditions: Sequence[Condition]) -> None:
                                   "cannot be combined with as_of: the history does not keep it")
 
 
-def check_as_of_keys(keys: Sequence[GroupKey]) -> None:
-    """The history keeps no seller shares: the past pipeline is not split by seller."""
-    for key in keys:
-        if key not in AS_OF_KEYS:
-            raise InvalidInput.of("group_by", f"{key.value} cannot be combined with as_of")
-
-
 async def pipeline_as_of(uow: UnitOfWork, *, caller: Caller, as_of: date,
                          keys: Sequence[GroupKey], conditions: Sequence[Condition] = (),
                          fx_date: date | None = None) -> Report[Figures]:
     """The open pipeline exactly as it stood at the end of `as_of`, in the shape of the
     live pipeline report, with the list filters the history can answer applied first."""
-    check_as_of_keys(keys)
     check_as_of_filters(conditions)
     async with uow:
         context = await _context(uow, caller)

@@ -136,8 +136,8 @@ async def pipeline_report(
         group_by: Annotated[str | None, Query(description=GROUP_BY)] = None,
         as_of: Annotated[date | None, Query(description=(
             "The pipeline as it stood at the end of this past day (organization's zone), "
-            "rebuilt from the history; `seller` grouping and the filters the history does "
-            "not keep (q, name, seller_id, contact_id, external_id, follow_up_date, "
+            "rebuilt from the history, `seller` by the shares held then; the filters the "
+            "history does not keep (q, name, contact_id, external_id, follow_up_date, "
             "updated_at) are refused with it."))] = None,
         fx_date: FxDate = None, format: FormatParam = None,
         accept: AcceptHeader = None) -> PipelineReportRead | Response:
