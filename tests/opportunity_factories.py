@@ -1,6 +1,7 @@
 """Test data for opportunity tests, written straight to the database so that these tests do
 not depend on the customer and sales-process endpoints."""
 
+import asyncio
 import secrets
 from dataclasses import dataclass
 from typing import Any
@@ -104,3 +105,14 @@ class World:
 async def make_world(app: FastAPI, tenant: Tenant) -> World:
     process = await make_process(app, tenant, default_for_all=True)
     return World(process, await make_customer(app, tenant, "Bergen Nord AS"))
+
+
+async def until_a_statement_waits_for_a_lock(app: FastAPI) -> None:
+    """Return once a backend of the test database waits for a lock (5 s at most)."""
+    for _ in range(200):
+        waiting = await sql(app, "SELECT count(*) FROM pg_stat_activity WHERE datname ="
+                                 " current_database() AND wait_event_type = 'Lock'")
+        if waiting:
+            return
+        await asyncio.sleep(0.025)
+    raise AssertionError("nothing waited for a lock")

@@ -2,12 +2,16 @@
 stage of the same process and kind, where its opportunities go with that stage's
 probability, each leaving an `opportunity.stage_changed` event."""
 
+import asyncio
 from typing import Any
 
 import pytest
+from fastapi import FastAPI
 from httpx import AsyncClient
+from sqlalchemy import text
 
 from tests.factories import Tenant, make_user, read_events
+from tests.opportunity_factories import until_a_statement_waits_for_a_lock
 from tests.process_factories import (
     insert_opportunity,
     make_process,
@@ -127,3 +131,27 @@ async def test_move_to_must_be_another_stage_of_the_same_process_and_kind(
                                            for s in process["stages"]]})
     assert (await opportunity_row(tenant, opportunity))["stage_id"] == removed["id"]
     assert await read_events(client, tenant, "opportunity.stage_changed,stage.deleted") == []
+
+
+async def test_a_removal_waits_for_a_write_to_one_of_its_opportunities_without_deadlock(
+        app: FastAPI, client: AsyncClient, tenant: Tenant):
+    """A write to an opportunity locks it, then its process (to place it); the removal
+    takes the stage's opportunities before the process, so the two queue, never deadlock."""
+    process = await make_process(client, tenant)
+    removed, target = stage_named(process, "Quote sent"), stage_named(process, "Verbal yes")
+    busy = await insert_opportunity(tenant, removed)
+    keys = {"org": tenant.organization_id, "process": process["id"], "id": busy}
+    async with app.state.salescore.engine.connect() as write:
+        await write.execute(text("SET LOCAL lock_timeout = '5s'"))
+        await write.execute(text("SELECT id FROM opportunities WHERE organization_id = :org"
+                                 " AND id = :id FOR UPDATE"), keys)
+        removing = asyncio.create_task(client.delete(
+            f"{PATH}/{process['id']}/stages/{removed['id']}",
+            params={"move_to": target["id"]}, headers=tenant.admin))
+        await until_a_statement_waits_for_a_lock(app)
+        await write.execute(text("SELECT id FROM sales_processes WHERE organization_id ="
+                                 " :org AND id = :process FOR SHARE"), keys)
+        await write.commit()
+    response = await removing
+    assert response.status_code == 204, response.text
+    assert (await opportunity_row(tenant, busy))["stage_id"] == target["id"]

@@ -11,7 +11,7 @@ from sqlalchemy import text
 
 from tests.customer_factories import make_customer
 from tests.factories import Tenant, make_user, read_events
-from tests.opportunity_factories import sql
+from tests.opportunity_factories import until_a_statement_waits_for_a_lock
 from tests.process_factories import (
     insert_opportunity,
     make_process,
@@ -295,16 +295,6 @@ async def test_concurrent_stage_writes_keep_positions_whole_and_lose_no_update(
     assert sorted(r.status_code for r in renames) == [200, 412, 412]
 
 
-async def _until_a_statement_waits_for_a_lock(app: FastAPI) -> None:
-    for _ in range(200):
-        waiting = await sql(app, "SELECT count(*) FROM pg_stat_activity WHERE datname ="
-                                 " current_database() AND wait_event_type = 'Lock'")
-        if waiting:
-            return
-        await asyncio.sleep(0.025)
-    raise AssertionError("nothing waited for the lock")
-
-
 async def test_an_opportunity_placed_while_its_stage_changes_kind_follows_the_new_kind(
         app: FastAPI, client: AsyncClient, tenant: Tenant):
     """The change of kind as `update_stage` makes it (the process locked first), not yet
@@ -323,7 +313,7 @@ async def test_an_opportunity_placed_while_its_stage_changes_kind_follows_the_ne
                                                   json={"name": "Raced",
                                                         "customer_id": customer["id"],
                                                         "stage_id": stage["id"]}))
-        await _until_a_statement_waits_for_a_lock(app)
+        await until_a_statement_waits_for_a_lock(app)
         assert not placing.done()
         await change.commit()
     created = await placing
@@ -350,7 +340,7 @@ async def test_a_request_the_database_breaks_a_deadlock_of_is_503_and_writes_not
         moving = asyncio.create_task(client.post(
             f"/v1/opportunities/{keys['id']}/move", headers=tenant.admin,
             json={"stage_id": stage_named(process, "Quote sent")["id"]}))
-        await _until_a_statement_waits_for_a_lock(app)
+        await until_a_statement_waits_for_a_lock(app)
         await change.execute(text("UPDATE opportunities SET name = name WHERE"
                                   " organization_id = :org AND id = :id"), keys)
         await change.rollback()

@@ -266,6 +266,15 @@ class SalesProcessRepository:
             stages.c.position > stage.position,
         ).values(position=stages.c.position - 1))
 
+    async def lock_opportunities_of_stage(self, organization_id: int, stage_id: int) -> None:
+        """Hold, until the transaction ends, the opportunities a stage's removal changes:
+        those on it and those that last stood open on it."""
+        o = opportunities.c
+        await self._session.execute(
+            select(o.id).where(o.organization_id == organization_id,
+                               or_(o.stage_id == stage_id, o.last_open_stage_id == stage_id))
+            .order_by(o.id).with_for_update())
+
     async def forget_last_open_stage(self, organization_id: int, stage_id: int,
                                      instead: int | None) -> None:
         """Closed opportunities that last stood open on `stage_id` remember `instead`."""

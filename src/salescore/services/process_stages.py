@@ -153,6 +153,9 @@ async def remove_stage(uow: UnitOfWork, *, caller: Caller, process_id: int, stag
     async with uow:
         org = caller.organization_id
         repo = uow.sales_processes
+        # The opportunities before the process: a write to one of them locks it, then the
+        # process (to place it), so taking them the other way round could deadlock.
+        await repo.lock_opportunities_of_stage(org, stage_id)
         process = await locked_process(uow, caller, process_id, if_match)
         stage = _stage_of(process, stage_id)
         if move_to is not None and move_to not in process.stage_ids and (
