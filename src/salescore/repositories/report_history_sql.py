@@ -66,7 +66,7 @@ def _shares_at(moment: datetime) -> Any:
 
 
 def _history_filter(condition: Condition, moment: datetime) -> ColumnElement[bool]:
-    if condition.field == "seller_id":  # any of the sellers then, as the live list's
+    if condition.field == "seller_id":  # one of the sellers then (the report takes = only)
         return exists().where(_shares_at(moment), where(condition, sh.c.user_id))
     return where(condition, HISTORY_FILTERS[condition.field])
 
