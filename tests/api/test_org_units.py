@@ -4,9 +4,12 @@ import asyncio
 from typing import Any
 
 import pytest
+from fastapi import FastAPI
 from httpx import AsyncClient
+from sqlalchemy import text
 
 from tests.factories import Tenant, make_unit, make_user, read_events
+from tests.opportunity_factories import until_a_statement_waits_for_a_lock
 from tests.process_factories import make_process, read_process
 
 PATHS = ["departments", "sales-regions", "sales-groups"]
@@ -254,3 +257,24 @@ async def test_concurrent_writes_never_lose_an_update_or_duplicate_a_name(
         for _ in range(4)])
     assert sorted(r.status_code for r in creates) == [201, 409, 409, 409]
     assert (await _names(client, tenant, path)).count("Twin") == 1
+
+
+async def test_a_unit_deleted_while_a_user_is_put_in_it_is_a_conflict_and_changes_nothing(
+        app: FastAPI, client: AsyncClient, tenant: Tenant):
+    """The reference is checked before the write; the deletion commits in between, so the
+    foreign key fails: 409, and the user is as it was."""
+    unit = await make_unit(client, tenant)
+    user = await make_user(client, tenant)
+    async with app.state.salescore.engine.connect() as deleting:
+        await deleting.execute(text("DELETE FROM departments WHERE organization_id = :org"
+                                    " AND id = :id"),
+                               {"org": tenant.organization_id, "id": unit["id"]})
+        moving = asyncio.create_task(client.patch(
+            f"/v1/users/{user['id']}", json={"department_id": unit["id"]},
+            headers=tenant.admin))
+        await until_a_statement_waits_for_a_lock(app)
+        await deleting.commit()
+    response = await moving
+    assert response.status_code == 409, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    assert (await client.get(f"/v1/users/{user['id']}", headers=tenant.admin)).json() == user

@@ -18,6 +18,9 @@ UNIQUE_VIOLATION = "23505"
 # The database gave up on a statement because of another transaction: a deadlock it broke,
 # or a serialisation failure. Sent again, the request may well succeed.
 TRANSIENT = frozenset({"40P01", "40001"})
+# Every reference a request names is checked before it is written, so a foreign key that
+# still fails means a concurrent request removed (or began to use) the record meanwhile.
+FOREIGN_KEY_VIOLATION = "23503"
 
 
 def make_engine(url: str, *, pool_size: int = 32) -> AsyncEngine:
@@ -56,14 +59,18 @@ async def unique_or_conflict(detail: str) -> AsyncIterator[None]:
         raise
 
 
-def contended(error: BaseException | None) -> Contended | None:
-    """A transient failure of the database (`TRANSIENT`) as the domain's `Contended`,
-    whether the driver raised it itself (a prepared statement) or through SQLAlchemy."""
+def concurrent_failure(error: BaseException | None) -> Contended | Conflict | None:
+    """What a failure caused by a concurrent request means to the caller, whether the
+    driver raised it itself (a prepared statement) or through SQLAlchemy: a transient one
+    (`TRANSIENT`) is `Contended`, a foreign key that failed after its check a `Conflict`."""
     if error is None:
         return None
     state = getattr(error, "sqlstate", None) or getattr(getattr(error, "orig", None),
                                                         "sqlstate", None)
-    if state not in TRANSIENT:
-        return None
-    return Contended("a concurrent request held what this one needed; nothing was "
-                     "written, send it again")
+    if state in TRANSIENT:
+        return Contended("a concurrent request held what this one needed; nothing was "
+                         "written, send it again")
+    if state == FOREIGN_KEY_VIOLATION:
+        return Conflict("a record this request refers to was removed, or taken into use, "
+                        "by a concurrent request; nothing was written")
+    return None

@@ -2,7 +2,8 @@
 
 Leaving the `async with` block without `commit()` rolls everything back. Events recorded
 with `emit()` are written in the same transaction, just before it commits. A deadlock or
-serialisation failure leaves it as the domain's `Contended`: the request may be sent again."""
+serialisation failure leaves it as the domain's `Contended` (the request may be sent
+again), a foreign key broken by a concurrent request as a `Conflict`."""
 
 from collections.abc import Callable
 from types import TracebackType
@@ -19,7 +20,7 @@ from salescore.repositories.activities import ActivityRepository
 from salescore.repositories.api_keys import ApiKeyRepository
 from salescore.repositories.campaigns import CampaignRepository
 from salescore.repositories.customers import ContactRepository, CustomerRepository
-from salescore.repositories.database import contended
+from salescore.repositories.database import concurrent_failure
 from salescore.repositories.events import EventRepository
 from salescore.repositories.exchange_rates import ExchangeRateRepository
 from salescore.repositories.idempotency import IdempotencyRepository
@@ -132,9 +133,9 @@ class UnitOfWork:
         if held_two:
             raise RuntimeError("a read used two connections: the session's after the "
                                "reader's (see UnitOfWork.reading)")
-        transient = contended(exc)
-        if transient is not None:
-            raise transient from exc
+        meant = concurrent_failure(exc)
+        if meant is not None:
+            raise meant from exc
 
     def org_units(self, kind: UnitKind) -> OrgUnitRepository:
         return OrgUnitRepository(self.session, kind)
