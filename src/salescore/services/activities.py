@@ -71,7 +71,7 @@ def _emit(uow: UnitOfWork, caller: Caller, event: DomainEvent | None) -> None:
 
 async def get_activity(uow: UnitOfWork, *, caller: Caller, activity_id: int) -> Activity:
     require(caller, Scope.ACTIVITIES_READ)
-    async with uow:
+    async with uow.reading():
         activity = await uow.activities.get(caller.organization_id, activity_id)
     if activity is None:
         raise NotFound("activity")

@@ -40,7 +40,7 @@ async def create_campaign(uow: UnitOfWork, *, caller: Caller, name: str,
 
 async def get_campaign(uow: UnitOfWork, *, caller: Caller, campaign_id: int) -> Campaign:
     require(caller, Scope.OPPORTUNITIES_READ)
-    async with uow:
+    async with uow.reading():
         campaign = await uow.campaigns.get(caller.organization_id, campaign_id)
     if campaign is None:
         raise NotFound("campaign")

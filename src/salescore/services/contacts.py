@@ -59,7 +59,7 @@ async def create_contact(uow: UnitOfWork, *, caller: Caller, customer_id: int, n
 
 async def get_contact(uow: UnitOfWork, *, caller: Caller, contact_id: int) -> Contact:
     require(caller, Scope.CUSTOMERS_READ)
-    async with uow:
+    async with uow.reading():
         contact = await uow.contacts.get(caller.organization_id, contact_id)
     if contact is None:
         raise NotFound("contact")

@@ -74,7 +74,7 @@ async def create_customer(uow: UnitOfWork, *, caller: Caller, name: str,
 
 async def get_customer(uow: UnitOfWork, *, caller: Caller, customer_id: int) -> Customer:
     require(caller, Scope.CUSTOMERS_READ)
-    async with uow:
+    async with uow.reading():
         customer = await uow.customers.get(caller.organization_id, customer_id)
     if customer is None:
         raise NotFound("customer")

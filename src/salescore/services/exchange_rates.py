@@ -52,7 +52,7 @@ async def create_rate(uow: UnitOfWork, *, caller: Caller, currency: str, rate: D
 
 async def get_rate(uow: UnitOfWork, *, caller: Caller, rate_id: int) -> ExchangeRate:
     require(caller, Scope.REPORTS_READ)
-    async with uow:
+    async with uow.reading():
         found = await uow.exchange_rates.get(caller.organization_id, rate_id)
     if found is None:
         raise NotFound("exchange rate")

@@ -69,7 +69,7 @@ async def create_item(uow: UnitOfWork, *, caller: Caller, kind: ListKind, name: 
 async def get_item(uow: UnitOfWork, *, caller: Caller, kind: ListKind,
                    item_id: int) -> ListItem:
     require(caller, Scope.OPPORTUNITIES_READ)
-    async with uow:
+    async with uow.reading():
         item = await uow.lists(kind).get(caller.organization_id, item_id)
     if item is None:
         raise NotFound(kind.label)

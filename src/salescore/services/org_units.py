@@ -39,7 +39,7 @@ async def create_unit(uow: UnitOfWork, *, caller: Caller, kind: UnitKind,
 
 async def get_unit(uow: UnitOfWork, *, caller: Caller, kind: UnitKind, unit_id: int) -> OrgUnit:
     require(caller, Scope.ORGANIZATION_READ)
-    async with uow:
+    async with uow.reading():
         unit = await uow.org_units(kind).get(caller.organization_id, unit_id)
     if unit is None:
         raise NotFound(_label(kind))

@@ -81,7 +81,7 @@ async def create_user(uow: UnitOfWork, *, caller: Caller, name: str, email: str,
 
 async def get_user(uow: UnitOfWork, *, caller: Caller, user_id: int) -> User:
     require(caller, Scope.USERS_READ)
-    async with uow:
+    async with uow.reading():
         user = await uow.users.get(caller.organization_id, user_id)
     if user is None:
         raise NotFound("user")
