@@ -1,13 +1,13 @@
 """Liveness and readiness."""
 
-from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from salescore.api.deps import AppStateDep
 from salescore.api.errors import problem, problem_responses
+from salescore.api.routing import Router
 from salescore.repositories.database import is_reachable
 
-router = APIRouter(tags=["health"])
+router = Router(tags=["health"])
 
 
 @router.get("/healthz")

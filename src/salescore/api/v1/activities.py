@@ -3,17 +3,18 @@
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Response, status
+from fastapi import Depends, Response, status
 
 from salescore.api.deps import AppStateDep, CallerDep, IfMatchDep, UnitOfWorkDep, etag
 from salescore.api.errors import problem_responses
 from salescore.api.listing import Filter, ListRequest, PageOf, list_parameters, page_of
+from salescore.api.routing import Router
 from salescore.api.v1.activity_schemas import ActivityCreate, ActivityRead, ActivityUpdate
 from salescore.api.v1.schemas import Id
 from salescore.domain.activities import Activity, ActivityKind, Origin
 from salescore.services import activities as service
 
-router = APIRouter(tags=["activities"])
+router = Router(tags=["activities"])
 FILTERS = [Filter("id", int, ranges=True), Filter("kind", ActivityKind),
            Filter("origin", Origin), Filter("done", bool), Filter("assignee_id", int),
            Filter("customer_id", int), Filter("contact_id", int),

@@ -2,15 +2,16 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, status
+from fastapi import Depends, status
 
 from salescore.api.deps import AppStateDep, CallerDep, UnitOfWorkDep
 from salescore.api.errors import problem_responses
 from salescore.api.listing import Filter, ListRequest, PageOf, list_parameters, page_of
+from salescore.api.routing import Router
 from salescore.api.v1.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyRead, Id
 from salescore.services import api_keys
 
-router = APIRouter(prefix="/v1/api-keys", tags=["api keys"])
+router = Router(prefix="/v1/api-keys", tags=["api keys"])
 KeyList = Annotated[ListRequest, Depends(list_parameters("api-keys", [
     Filter("id", int, ranges=True), Filter("name", str, pattern=True),
 ], sorts=("id", "name", "created_at")))]

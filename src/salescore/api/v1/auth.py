@@ -3,15 +3,16 @@
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Response
+from fastapi import Form, Response
 
 from salescore.api.deps import AppStateDep, IdentityDep, UnitOfWorkDep
 from salescore.api.errors import problem_responses
+from salescore.api.routing import Router
 from salescore.api.tokens import issue_token
 from salescore.api.v1.schemas import MeRead, TokenRead
 from salescore.services.auth import Identity, log_in
 
-router = APIRouter(prefix="/v1", tags=["auth"])
+router = Router(prefix="/v1", tags=["auth"])
 _ME_BODIES_KEPT = 1024
 _ME_BODIES: dict[int, tuple[Identity, bytes]] = {}
 

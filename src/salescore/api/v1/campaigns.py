@@ -3,16 +3,17 @@
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Response, status
+from fastapi import Depends, Response, status
 
 from salescore.api.deps import AppStateDep, CallerDep, IfMatchDep, UnitOfWorkDep, etag
 from salescore.api.errors import problem_responses
 from salescore.api.listing import Filter, ListRequest, PageOf, list_parameters, page_of
+from salescore.api.routing import Router
 from salescore.api.v1.customer_schemas import CampaignCreate, CampaignRead, CampaignUpdate
 from salescore.api.v1.schemas import Id
 from salescore.services import campaigns
 
-router = APIRouter(prefix="/v1/campaigns", tags=["campaigns"])
+router = Router(prefix="/v1/campaigns", tags=["campaigns"])
 CampaignList = Annotated[ListRequest, Depends(list_parameters("campaigns", [
     Filter("id", int, ranges=True), Filter("name", str, pattern=True), Filter("active", bool),
     Filter("starts_on", date, ranges=True), Filter("ends_on", date, ranges=True),

@@ -3,11 +3,12 @@
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Response, status
+from fastapi import Depends, Path, Response, status
 
 from salescore.api.deps import AppStateDep, CallerDep, IfMatchDep, UnitOfWorkDep, etag
 from salescore.api.errors import problem_responses
 from salescore.api.listing import Filter, ListRequest, PageOf, list_parameters, page_of
+from salescore.api.routing import Router
 from salescore.api.v1.customer_schemas import (
     ContactCreate,
     ContactRead,
@@ -22,7 +23,7 @@ from salescore.api.v1.schemas import ExternalId, Id
 from salescore.domain.customers import CustomerStatus
 from salescore.services import contacts, customers
 
-router = APIRouter(tags=["customers"])
+router = Router(tags=["customers"])
 ExternalIdPath = Annotated[ExternalId, Path(description="The integrator's id.")]
 CustomerList = Annotated[ListRequest, Depends(list_parameters("customers", [
     Filter("q", str, pattern=True), Filter("name", str, pattern=True),

@@ -2,16 +2,17 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 
 from salescore.api.deps import AppStateDep, CallerDep, UnitOfWorkDep
 from salescore.api.errors import problem_responses
 from salescore.api.listing import MAX_LIMIT
+from salescore.api.routing import Router
 from salescore.api.v1.schemas import EventPage, EventRead
 from salescore.repositories.events import FeedPosition
 from salescore.services.events import read_feed
 
-router = APIRouter(prefix="/v1/events", tags=["events"])
+router = Router(prefix="/v1/events", tags=["events"])
 SCOPE = "events"
 
 

@@ -3,11 +3,12 @@
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Response, status
+from fastapi import Depends, Response, status
 
 from salescore.api.deps import AppStateDep, CallerDep, IfMatchDep, UnitOfWorkDep, etag
 from salescore.api.errors import problem_responses
 from salescore.api.listing import Filter, ListRequest, PageOf, list_parameters, page_of
+from salescore.api.routing import Router
 from salescore.api.v1.report_schemas import (
     ExchangeRateCreate,
     ExchangeRateRead,
@@ -17,7 +18,7 @@ from salescore.api.v1.schemas import Id
 from salescore.domain.exchange_rates import ExchangeRate
 from salescore.services import exchange_rates as service
 
-router = APIRouter(prefix="/v1/exchange-rates", tags=["exchange rates"])
+router = Router(prefix="/v1/exchange-rates", tags=["exchange rates"])
 RateList = Annotated[ListRequest, Depends(list_parameters("exchange-rates", [
     Filter("id", int, ranges=True), Filter("currency", str),
     Filter("valid_from", date, ranges=True),

@@ -3,11 +3,12 @@
 import inspect
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Response, status
+from fastapi import Depends, Response, status
 
 from salescore.api.deps import AppStateDep, CallerDep, IfMatchDep, UnitOfWorkDep, etag
 from salescore.api.errors import problem_responses
 from salescore.api.listing import Filter, ListRequest, PageOf, list_parameters, page_of
+from salescore.api.routing import Router
 from salescore.api.v1.customer_schemas import (
     ListItemCreate,
     ListItemRead,
@@ -19,7 +20,7 @@ from salescore.api.v1.schemas import Id
 from salescore.domain.lists import ListKind
 from salescore.services import lists
 
-router = APIRouter(prefix="/v1/lists", tags=["lists"])
+router = Router(prefix="/v1/lists", tags=["lists"])
 PATHS = {ListKind.OPPORTUNITY_TYPE: "opportunity-types", ListKind.SOURCE: "sources",
          ListKind.LOSS_REASON: "loss-reasons"}
 

@@ -3,16 +3,17 @@
 from dataclasses import replace
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import Depends
 
 from salescore.api.deps import AppStateDep, CallerDep, UnitOfWorkDep
 from salescore.api.errors import problem_responses
 from salescore.api.listing import Filter, ListRequest, PageOf, list_parameters, page_of
+from salescore.api.routing import Router
 from salescore.api.v1.activity_schemas import NotificationRead
 from salescore.api.v1.schemas import Id
 from salescore.services import notifications as service
 
-router = APIRouter(prefix="/v1/notifications", tags=["notifications"])
+router = Router(prefix="/v1/notifications", tags=["notifications"])
 NotificationList = Annotated[ListRequest, Depends(list_parameters(
     "notifications", [Filter("id", int, ranges=True), Filter("type", str),
                       Filter("opportunity_id", int), Filter("unread", bool)],

@@ -4,11 +4,12 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Response, status
+from fastapi import Depends, Query, Response, status
 
 from salescore.api.deps import AppStateDep, CallerDep, IfMatchDep, UnitOfWorkDep, etag
 from salescore.api.errors import problem_responses
 from salescore.api.listing import Filter, ListRequest, PageOf, list_parameters, page_of
+from salescore.api.routing import Router
 from salescore.api.v1.opportunity_schemas import (
     BulkDeleteRequest,
     BulkDeleteResult,
@@ -28,7 +29,7 @@ from salescore.domain.opportunities import Opportunity, Status
 from salescore.services import opportunities as service
 from salescore.services import opportunity_actions as actions
 
-router = APIRouter(prefix="/v1/opportunities", tags=["opportunities"])
+router = Router(prefix="/v1/opportunities", tags=["opportunities"])
 SORTS = ("id", "name", "amount", "probability", "weighted_amount", "expected_close_date",
          "follow_up_date", "closed_at", "created_at", "updated_at")
 OpportunityList = Annotated[ListRequest, Depends(list_parameters("opportunities", [

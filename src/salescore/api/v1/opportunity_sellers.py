@@ -1,9 +1,10 @@
 """The sellers of an opportunity and their commission shares (DOMAIN.md §3)."""
 
-from fastapi import APIRouter, Response
+from fastapi import Response
 
 from salescore.api.deps import CallerDep, IfMatchDep, UnitOfWorkDep, etag
 from salescore.api.errors import problem_responses
+from salescore.api.routing import Router
 from salescore.api.v1.opportunity_schemas import (
     SellerCreate,
     SellerRead,
@@ -14,7 +15,7 @@ from salescore.api.v1.opportunity_schemas import (
 from salescore.api.v1.schemas import Id
 from salescore.services import opportunity_sellers as service
 
-router = APIRouter(prefix="/v1/opportunities/{opportunity_id}/sellers",
+router = Router(prefix="/v1/opportunities/{opportunity_id}/sellers",
                    tags=["opportunities"])
 WRITE_ERRORS = problem_responses(404, 409, 412)
 

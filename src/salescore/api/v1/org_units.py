@@ -2,12 +2,13 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Response, status
+from fastapi import Depends, Response, status
 from pydantic import BaseModel
 
 from salescore.api.deps import AppStateDep, CallerDep, IfMatchDep, UnitOfWorkDep, etag
 from salescore.api.errors import problem_responses
 from salescore.api.listing import Filter, ListRequest, PageOf, list_parameters, page_of
+from salescore.api.routing import Router
 from salescore.api.v1.schemas import (
     Id,
     OrgUnitCreate,
@@ -23,8 +24,8 @@ from salescore.services import org_units
 
 
 def unit_router(kind: UnitKind, path: str, create: type[BaseModel], update: type[Patch],
-                read: type[OrgUnitRead]) -> APIRouter:
-    router = APIRouter(prefix=f"/v1/{path}", tags=["organization"])
+                read: type[OrgUnitRead]) -> Router:
+    router = Router(prefix=f"/v1/{path}", tags=["organization"])
     filters = [Filter("id", int, ranges=True), Filter("name", str, pattern=True)]
     if kind is UnitKind.SALES_GROUP:
         filters.append(Filter("group_type", GroupType))

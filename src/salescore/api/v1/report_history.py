@@ -4,11 +4,12 @@ reports. Unknown parameters are refused, as on the lists."""
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import Depends, Query, Response
 
 from salescore.api.deps import CallerDep, UnitOfWorkDep
 from salescore.api.errors import problem_responses
 from salescore.api.exports import EXPORT_RESPONSES, Table, export_response
+from salescore.api.routing import Router
 from salescore.api.v1.report_history_exports import (
     activity_table,
     calibration_table,
@@ -41,7 +42,7 @@ from salescore.domain.listing import Condition
 from salescore.domain.report_rules import AS_OF_FILTERS, WIN_LOSS_KEYS, CloseWindow
 from salescore.services import report_history as reports
 
-router = APIRouter(prefix="/v1/reports", tags=["reports"])
+router = Router(prefix="/v1/reports", tags=["reports"])
 
 
 def _only(*names: str) -> object:

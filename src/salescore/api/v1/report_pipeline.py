@@ -8,11 +8,12 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi import Depends, Header, Query, Request, Response
 
 from salescore.api.deps import CallerDep, UnitOfWorkDep
 from salescore.api.exports import MEDIA_TYPES, ExportFormat, export_response
 from salescore.api.listing import Filter
+from salescore.api.routing import Router
 from salescore.api.v1.report_schemas import (
     CampaignReportRead,
     CommissionReportRead,
@@ -26,7 +27,7 @@ from salescore.domain.reports import GroupKey, one_group_key, parse_group_by
 from salescore.services import report_history as history
 from salescore.services import report_pipeline as reports
 
-router = APIRouter(prefix="/v1/reports", tags=["reports"])
+router = Router(prefix="/v1/reports", tags=["reports"])
 # The filters of GET /v1/opportunities, with their meaning; the pipeline is open ones only.
 PIPELINE_FILTERS = [
     Filter("q", str, pattern=True), Filter("name", str, pattern=True),

@@ -2,15 +2,16 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import Query, Response
 
 from salescore.api.deps import AppStateDep, CallerDep, UnitOfWorkDep
 from salescore.api.exports import EXPORT_RESPONSES, Table, export_response
+from salescore.api.routing import Router
 from salescore.api.v1.activity_schemas import StagnantRead, StagnantReport
 from salescore.api.v1.report_pipeline import AcceptHeader, FormatParam, file_format
 from salescore.services import reports
 
-router = APIRouter(prefix="/v1/reports", tags=["reports"])
+router = Router(prefix="/v1/reports", tags=["reports"])
 
 
 @router.get("/stagnant", response_model=StagnantReport, responses=EXPORT_RESPONSES)

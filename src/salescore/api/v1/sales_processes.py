@@ -4,7 +4,7 @@ reads carry the process's ETag and stage writes take it in `If-Match`."""
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Response, status
+from fastapi import Depends, Query, Response, status
 
 from salescore.api.deps import AppStateDep, CallerDep, IfMatchDep, UnitOfWorkDep, etag
 from salescore.api.errors import problem_responses
@@ -16,6 +16,7 @@ from salescore.api.exports import (
     take_format,
 )
 from salescore.api.listing import Filter, ListRequest, PageOf, list_parameters, page_of
+from salescore.api.routing import Router
 from salescore.api.v1.process_schemas import (
     EXPORT_COLUMNS,
     SalesProcessCreate,
@@ -33,7 +34,7 @@ from salescore.domain.pipeline import ProcessView
 from salescore.services import process_stages
 from salescore.services import sales_processes as service
 
-router = APIRouter(prefix="/v1/sales-processes", tags=["sales processes"])
+router = Router(prefix="/v1/sales-processes", tags=["sales processes"])
 FILTERS = [
     Filter("view", ProcessView), Filter("id", int, ranges=True),
     Filter("name", str, pattern=True), Filter("note", str, pattern=True),

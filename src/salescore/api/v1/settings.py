@@ -2,15 +2,15 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter
 from pydantic import BaseModel, Field, StringConstraints
 
 from salescore.api.deps import CallerDep, UnitOfWorkDep
+from salescore.api.routing import Router
 from salescore.api.v1.schemas import NoNul, Patch
 from salescore.domain.organization import Organization
 from salescore.services import settings
 
-router = APIRouter(prefix="/v1/settings", tags=["settings"])
+router = Router(prefix="/v1/settings", tags=["settings"])
 Code = Annotated[str, StringConstraints(min_length=3, max_length=3), NoNul]
 Zone = Annotated[str, StringConstraints(min_length=1, max_length=64), NoNul]
 

@@ -2,16 +2,17 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Response, status
+from fastapi import Depends, Response, status
 
 from salescore.api.deps import AppStateDep, CallerDep, IfMatchDep, UnitOfWorkDep, etag
 from salescore.api.errors import problem_responses
 from salescore.api.listing import Filter, ListRequest, PageOf, list_parameters, page_of
+from salescore.api.routing import Router
 from salescore.api.v1.schemas import Id, UserCreate, UserRead, UserUpdate
 from salescore.domain.access import Role
 from salescore.services import users
 
-router = APIRouter(prefix="/v1/users", tags=["users"])
+router = Router(prefix="/v1/users", tags=["users"])
 UserList = Annotated[ListRequest, Depends(list_parameters("users", [
     Filter("id", int, ranges=True), Filter("name", str, pattern=True),
     Filter("email", str, pattern=True), Filter("role", Role), Filter("active", bool),
