@@ -3,8 +3,9 @@ not depend on the customer and sales-process endpoints."""
 
 import asyncio
 import secrets
+from collections.abc import Coroutine
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi import FastAPI
 from httpx import AsyncClient
@@ -14,6 +15,8 @@ from tests.factories import Tenant
 
 STAGES = (("Lead", "10", "open"), ("Qualified", "25", "open"), ("Quote", "50", "open"),
           ("Won", "100", "won"), ("Lost", "0", "lost"))
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -107,12 +110,14 @@ async def make_world(app: FastAPI, tenant: Tenant) -> World:
     return World(process, await make_customer(app, tenant, "Bergen Nord AS"))
 
 
-async def until_a_statement_waits_for_a_lock(app: FastAPI) -> None:
-    """Return once a backend of the test database waits for a lock (5 s at most)."""
+async def waiting_for_a_lock(app: FastAPI, call: Coroutine[Any, Any, T]) -> asyncio.Task[T]:
+    """`call`, started, once a backend of the test database waits for a lock (5 s at
+    most): the lock a test holds on a second connection."""
+    started = asyncio.create_task(call)
     for _ in range(200):
         waiting = await sql(app, "SELECT count(*) FROM pg_stat_activity WHERE datname ="
                                  " current_database() AND wait_event_type = 'Lock'")
         if waiting:
-            return
+            return started
         await asyncio.sleep(0.025)
     raise AssertionError("nothing waited for a lock")

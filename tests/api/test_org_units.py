@@ -9,7 +9,7 @@ from httpx import AsyncClient
 from sqlalchemy import text
 
 from tests.factories import Tenant, make_unit, make_user, read_events
-from tests.opportunity_factories import until_a_statement_waits_for_a_lock
+from tests.opportunity_factories import waiting_for_a_lock
 from tests.process_factories import make_process, read_process
 
 PATHS = ["departments", "sales-regions", "sales-groups"]
@@ -269,10 +269,9 @@ async def test_a_unit_deleted_while_a_user_is_put_in_it_is_a_conflict_and_change
         await deleting.execute(text("DELETE FROM departments WHERE organization_id = :org"
                                     " AND id = :id"),
                                {"org": tenant.organization_id, "id": unit["id"]})
-        moving = asyncio.create_task(client.patch(
+        moving = await waiting_for_a_lock(app, client.patch(
             f"/v1/users/{user['id']}", json={"department_id": unit["id"]},
             headers=tenant.admin))
-        await until_a_statement_waits_for_a_lock(app)
         await deleting.commit()
     response = await moving
     assert response.status_code == 409, response.text

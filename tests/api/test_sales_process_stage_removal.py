@@ -2,7 +2,6 @@
 stage of the same process and kind, where its opportunities go with that stage's
 probability, each leaving an `opportunity.stage_changed` event."""
 
-import asyncio
 from typing import Any
 
 import pytest
@@ -11,7 +10,7 @@ from httpx import AsyncClient
 from sqlalchemy import text
 
 from tests.factories import Tenant, make_user, read_events
-from tests.opportunity_factories import until_a_statement_waits_for_a_lock
+from tests.opportunity_factories import waiting_for_a_lock
 from tests.process_factories import (
     insert_opportunity,
     make_process,
@@ -145,10 +144,9 @@ async def test_a_removal_waits_for_a_write_to_one_of_its_opportunities_without_d
         await write.execute(text("SET LOCAL lock_timeout = '5s'"))
         await write.execute(text("SELECT id FROM opportunities WHERE organization_id = :org"
                                  " AND id = :id FOR UPDATE"), keys)
-        removing = asyncio.create_task(client.delete(
+        removing = await waiting_for_a_lock(app, client.delete(
             f"{PATH}/{process['id']}/stages/{removed['id']}",
             params={"move_to": target["id"]}, headers=tenant.admin))
-        await until_a_statement_waits_for_a_lock(app)
         await write.execute(text("SELECT id FROM sales_processes WHERE organization_id ="
                                  " :org AND id = :process FOR SHARE"), keys)
         await write.commit()

@@ -11,7 +11,7 @@ from sqlalchemy import text
 
 from tests.customer_factories import make_customer
 from tests.factories import Tenant, make_user, read_events
-from tests.opportunity_factories import until_a_statement_waits_for_a_lock
+from tests.opportunity_factories import waiting_for_a_lock
 from tests.process_factories import (
     insert_opportunity,
     make_process,
@@ -309,11 +309,9 @@ async def test_an_opportunity_placed_while_its_stage_changes_kind_follows_the_ne
                                   " :org AND id = :process FOR UPDATE"), keys)
         await change.execute(text("UPDATE stages SET kind = 'won' WHERE organization_id ="
                                   " :org AND id = :stage"), keys)
-        placing = asyncio.create_task(client.post("/v1/opportunities", headers=tenant.admin,
-                                                  json={"name": "Raced",
-                                                        "customer_id": customer["id"],
-                                                        "stage_id": stage["id"]}))
-        await until_a_statement_waits_for_a_lock(app)
+        placing = await waiting_for_a_lock(app, client.post(
+            "/v1/opportunities", headers=tenant.admin,
+            json={"name": "Raced", "customer_id": customer["id"], "stage_id": stage["id"]}))
         assert not placing.done()
         await change.commit()
     created = await placing
@@ -337,10 +335,9 @@ async def test_a_request_the_database_breaks_a_deadlock_of_is_503_and_writes_not
         await change.execute(text("SET LOCAL deadlock_timeout = '10s'"))  # the move detects
         await change.execute(text("SELECT id FROM sales_processes WHERE organization_id ="
                                   " :org AND id = :process FOR UPDATE"), keys)
-        moving = asyncio.create_task(client.post(
+        moving = await waiting_for_a_lock(app, client.post(
             f"/v1/opportunities/{keys['id']}/move", headers=tenant.admin,
             json={"stage_id": stage_named(process, "Quote sent")["id"]}))
-        await until_a_statement_waits_for_a_lock(app)
         await change.execute(text("UPDATE opportunities SET name = name WHERE"
                                   " organization_id = :org AND id = :id"), keys)
         await change.rollback()

@@ -17,34 +17,17 @@ from tests.process_factories import make_process
 Made = tuple[str, dict[str, Any]]  # the record's path, fields as they are
 
 
-async def _user(client: AsyncClient, tenant: Tenant) -> Made:
-    user = await make_user(client, tenant)
-    return f"/v1/users/{user['id']}", {"name": user["name"], "role": user["role"]}
+Factory = Callable[[AsyncClient, Tenant], Awaitable[dict[str, Any]]]
 
 
-async def _department(client: AsyncClient, tenant: Tenant) -> Made:
-    unit = await make_unit(client, tenant)
-    return f"/v1/departments/{unit['id']}", {"name": unit["name"]}
-
-
-async def _customer(client: AsyncClient, tenant: Tenant) -> Made:
-    customer = await make_customer(client, tenant)
-    return f"/v1/customers/{customer['id']}", {"name": customer["name"]}
-
-
-async def _contact(client: AsyncClient, tenant: Tenant) -> Made:
-    contact = await make_contact(client, tenant)
-    return f"/v1/contacts/{contact['id']}", {"name": contact["name"]}
-
-
-async def _campaign(client: AsyncClient, tenant: Tenant) -> Made:
-    campaign = await make_campaign(client, tenant)
-    return f"/v1/campaigns/{campaign['id']}", {"name": campaign["name"]}
-
-
-async def _source(client: AsyncClient, tenant: Tenant) -> Made:
-    item = await make_list_item(client, tenant)
-    return f"/v1/lists/sources/{item['id']}", {"name": item["name"]}
+def _named(make: Factory, path: str, *kept: str) -> Callable[[AsyncClient, Tenant],
+                                                            Awaitable[Made]]:
+    """A record made by `make`, at `path` (formatted with it), its name (and `kept`) as
+    they are."""
+    async def made(client: AsyncClient, tenant: Tenant) -> Made:
+        record = await make(client, tenant)
+        return path.format(**record), {k: record[k] for k in ("name", *kept)}
+    return made
 
 
 async def _rate(client: AsyncClient, tenant: Tenant) -> Made:
@@ -53,11 +36,6 @@ async def _rate(client: AsyncClient, tenant: Tenant) -> Made:
     assert created.status_code == 201, created.text
     rate = created.json()
     return f"/v1/exchange-rates/{rate['id']}", {"rate": "11.5"}
-
-
-async def _process(client: AsyncClient, tenant: Tenant) -> Made:
-    process = await make_process(client, tenant)
-    return f"/v1/sales-processes/{process['id']}", {"name": process["name"]}
 
 
 async def _stage(client: AsyncClient, tenant: Tenant) -> Made:
@@ -82,9 +60,15 @@ async def _opportunity(client: AsyncClient, tenant: Tenant) -> Made:
 
 
 MAKERS: dict[str, Callable[[AsyncClient, Tenant], Awaitable[Made]]] = {
-    "user": _user, "department": _department, "customer": _customer, "contact": _contact,
-    "campaign": _campaign, "source": _source, "exchange rate": _rate, "process": _process,
-    "stage": _stage, "activity": _activity, "opportunity": _opportunity}
+    "user": _named(make_user, "/v1/users/{id}", "role"),
+    "department": _named(make_unit, "/v1/departments/{id}"),
+    "customer": _named(make_customer, "/v1/customers/{id}"),
+    "contact": _named(make_contact, "/v1/contacts/{id}"),
+    "campaign": _named(make_campaign, "/v1/campaigns/{id}"),
+    "source": _named(make_list_item, "/v1/lists/sources/{id}"),
+    "process": _named(make_process, "/v1/sales-processes/{id}"),
+    "exchange rate": _rate, "stage": _stage, "activity": _activity,
+    "opportunity": _opportunity}
 
 
 @pytest.fixture
@@ -113,7 +97,7 @@ async def test_a_patch_that_changes_nothing_writes_nothing(
 
 async def test_a_patch_that_changes_a_field_still_counts(client: AsyncClient,
                                                          own: Tenant) -> None:
-    path, _ = await _customer(client, own)
+    path, _ = await MAKERS["customer"](client, own)
     events = len(await read_events(client, own))
     patched = await client.patch(path, headers=own.admin, json={"name": "Renamed AS"})
     assert patched.status_code == 200, patched.text
