@@ -118,6 +118,8 @@ async def waiting_for_a_lock(app: FastAPI, call: Coroutine[Any, Any, T]) -> asyn
         waiting = await sql(app, "SELECT count(*) FROM pg_stat_activity WHERE datname ="
                                  " current_database() AND wait_event_type = 'Lock'")
         if waiting:
+            await asyncio.sleep(0.05)  # whatever waits, the request has not got through
+            assert not started.done(), "the request did not wait for the lock"
             return started
         await asyncio.sleep(0.025)
     raise AssertionError("nothing waited for a lock")

@@ -32,6 +32,20 @@ class Sales:
     deals: dict[str, dict[str, Any]]
 
 
+FX = "2026-07-01"  # the rate date of the report tests: EUR at 11.5
+
+
+async def read_report(client: AsyncClient, tenant: Tenant, report: str, /,
+                      **params: Any) -> dict[str, Any]:
+    """`GET /v1/reports/<report>` as the admin, priced on `FX` unless `fx_date` is given
+    (`params` may hold any filter, `name` too)."""
+    response = await client.get(f"/v1/reports/{report}", headers=tenant.admin,
+                                params={"fx_date": FX, **params})
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
 async def add_rate(client: AsyncClient, tenant: Tenant, currency: str, rate: str,
                    valid_from: str) -> dict[str, Any]:
     response = await client.post("/v1/exchange-rates", headers=tenant.admin, json={

@@ -76,6 +76,44 @@ async def test_the_reminder_follows_the_organization_setting(
     assert await activities_of(client, tenant, created["id"]) == []
 
 
+async def test_the_tasks_go_to_the_owner_on_the_organizations_day_and_delay(
+        client: AsyncClient, tenant: Tenant, world: World):
+    """Made by the admin for another owner, in an organization on New York time with
+    reminders after three days; a change of owner and date gives the new owner the task."""
+    settings = await client.patch("/v1/settings", headers=tenant.admin, json={
+        "time_zone": "America/New_York", "reminder_task_days": 3})
+    assert settings.status_code == 200, settings.text
+    owner, heir = (await make_user(client, tenant))["id"], (await make_user(client, tenant))["id"]
+    created = await create_opportunity(client, tenant, world.customer_id, owner_id=owner,
+                                       follow_up_date="2026-12-01")
+    tasks = {t["origin"]: t for t in await activities_of(client, tenant, created["id"])}
+    assert tasks["follow_up"]["due_at"] == "2026-12-01T05:00:00Z"  # midnight, EST
+    assert datetime.fromisoformat(tasks["opportunity_created"]["due_at"]) == (
+        datetime.fromisoformat(created["created_at"]) + timedelta(days=3))
+    assert {t["assignee_id"] for t in tasks.values()} == {owner}
+    changed = await client.patch(f"/v1/opportunities/{created['id']}", headers=tenant.admin,
+                                 json={"owner_id": heir, "follow_up_date": "2026-12-20"})
+    assert changed.status_code == 200, changed.text
+    latest = [t for t in await activities_of(client, tenant, created["id"], sort="id")
+              if t["origin"] == "follow_up"][-1]
+    assert (latest["assignee_id"], latest["due_at"]) == (heir, "2026-12-20T05:00:00Z")
+
+
+async def test_an_activity_made_alone_is_listed_on_the_opportunity_it_is_linked_to_later(
+        client: AsyncClient, tenant: Tenant, world: World):
+    made = await client.post("/v1/activities", headers=tenant.admin,
+                             json={"kind": "call", "subject": "Ring Kari"})
+    assert made.status_code == 201, made.text
+    deal = await create_opportunity(client, tenant, world.customer_id)
+    assert made.json()["id"] not in [a["id"] for a in await activities_of(
+        client, tenant, deal["id"])]
+    linked = await client.patch(f"/v1/activities/{made.json()['id']}", headers=tenant.admin,
+                                json={"opportunity_id": deal["id"]})
+    assert linked.status_code == 200, linked.text
+    assert made.json()["id"] in [a["id"] for a in await activities_of(
+        client, tenant, deal["id"])]
+
+
 async def test_an_upsert_schedules_follow_ups_too(client: AsyncClient, tenant: Tenant,
                                                   world: World):
     body = {"name": "Lead", "customer_id": world.customer_id, "owner_id": tenant.admin_id}
@@ -223,6 +261,30 @@ async def test_stagnant_lists_overdue_follow_ups_and_quiet_opportunities(
     assert [r["name"] for r in again["data"]] == ["Quiet"]
 
 
+async def test_stagnant_leaves_closed_deals_out_and_takes_its_days_from_the_setting(
+        app: FastAPI, client: AsyncClient, tenant: Tenant, world: World):
+    await client.patch("/v1/settings", headers=tenant.admin,
+                       json={"reminder_task_enabled": False, "stagnant_days": 50})
+    closed = await create_opportunity(client, tenant, world.customer_id, name="Closed",
+                                      follow_up_date="2020-01-01")
+    won = await client.post(f"/v1/opportunities/{closed['id']}/win", headers=tenant.admin)
+    assert won.status_code == 200, won.text
+    quiet = await create_opportunity(client, tenant, world.customer_id, name="Quiet")
+
+    async def quiet_for(days: int) -> dict[str, Any]:
+        await sql(app, "UPDATE opportunities SET created_at = now() - make_interval("
+                       "days => :days) WHERE organization_id = :org AND id = ANY(:ids)",
+                  days=days, org=tenant.organization_id, ids=[quiet["id"], closed["id"]])
+        response = await client.get("/v1/reports/stagnant", headers=tenant.admin)
+        assert response.status_code == 200, response.text
+        body: dict[str, Any] = response.json()
+        return body
+
+    first = await quiet_for(40)
+    assert (first["days"], first["data"]) == (50, [])
+    assert [r["name"] for r in (await quiet_for(60))["data"]] == ["Quiet"]
+
+
 @pytest.mark.parametrize("value", ["soon", "2026-13-01", "2026-12-01T10:00:00Z", 20261201])
 async def test_a_follow_up_date_must_be_a_date(app: FastAPI, client: AsyncClient,
                                                tenant: Tenant, world: World, value: object):
@@ -246,3 +308,18 @@ async def test_the_stagnant_report_exports_as_csv_and_xlsx(client: AsyncClient,
     xlsx = await client.get("/v1/reports/stagnant", headers=tenant.admin | {
         "Accept": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"})
     assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK"
+
+
+async def test_the_stagnant_file_holds_every_row_not_one_page(client: AsyncClient,
+                                                              tenant: Tenant, world: World):
+    for name in ("First", "Second", "Third"):
+        await create_opportunity(client, tenant, world.customer_id, name=name,
+                                 follow_up_date="2020-01-01")
+    page = await client.get("/v1/reports/stagnant", params={"limit": 1},
+                            headers=tenant.admin)
+    assert [r["name"] for r in page.json()["data"]] == ["First"]
+    csv = await client.get("/v1/reports/stagnant", params={"format": "csv", "limit": 1},
+                           headers=tenant.admin)
+    assert csv.status_code == 200, csv.text
+    rows = csv.content.decode("utf-8-sig").splitlines()[1:]
+    assert [row.split(",")[1] for row in rows] == ["First", "Second", "Third"]

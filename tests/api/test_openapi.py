@@ -31,6 +31,18 @@ def test_every_error_of_every_operation_is_a_problem(app: FastAPI):
                         method, path, status)
 
 
+def test_reports_offer_only_the_files_they_make(app: FastAPI):
+    """Every report answers JSON, CSV or xlsx; none offers a PDF (only the process list
+    exports one)."""
+    reports = {path: ops["get"] for path, ops in app.openapi()["paths"].items()
+               if path.startswith("/v1/reports/")}
+    assert len(reports) == 9
+    for path, operation in reports.items():
+        assert set(operation["responses"]["200"]["content"]) == {
+            "application/json", "text/csv",
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}, path
+
+
 async def test_the_served_spec_equals_the_committed_one(client: AsyncClient):
     response = await client.get("/openapi.json")
     assert response.status_code == 200

@@ -345,3 +345,37 @@ async def test_an_inactive_process_receives_no_opportunities(
     none_left = await client.post("/v1/opportunities", headers=tenant.admin, json={
         "name": "Deal", "customer_id": world.customer_id})
     assert none_left.status_code == 422
+
+
+async def test_a_new_opportunity_starts_in_the_first_open_stage_in_the_organizations_currency(
+        client: AsyncClient, tenant: Tenant, world: World):
+    """The first stage by position may be a closed one; the first open one is taken. The
+    currency is the organization's base currency, whatever it is."""
+    made = await client.post("/v1/sales-processes", headers=tenant.admin, json={
+        "name": "Closed first", "stages": [
+            {"name": "Won early", "probability": "100", "kind": "won"},
+            {"name": "Lost early", "probability": "0", "kind": "lost"},
+            {"name": "Talk", "probability": "20"}, {"name": "Offer", "probability": "60"}]})
+    assert made.status_code == 201, made.text
+    process = made.json()
+    settings = await client.patch("/v1/settings", headers=tenant.admin,
+                                  json={"base_currency": "SEK"})
+    assert settings.status_code == 200, settings.text
+    created = await client.post("/v1/opportunities", headers=tenant.admin, json={
+        "name": "Fleet", "customer_id": world.customer_id, "sales_process_id": process["id"]})
+    assert created.status_code == 201, created.text
+    talk = next(s["id"] for s in process["stages"] if s["name"] == "Talk")
+    assert (created.json()["stage_id"], created.json()["status"], created.json()["currency"],
+            created.json()["probability"]) == (talk, "open", "SEK", "20.00")
+
+
+async def test_an_external_id_is_unique_within_an_organization_only(
+        app: FastAPI, client: AsyncClient, tenant: Tenant, other_tenant: Tenant, world: World):
+    theirs = await make_world(app, other_tenant)
+    mine = await create_opportunity(client, tenant, world.customer_id, external_id="crm-7")
+    other = await create_opportunity(client, other_tenant, theirs.customer_id,
+                                     external_id="crm-7")
+    assert mine["external_id"] == other["external_id"] == "crm-7"
+    again = await client.post("/v1/opportunities", headers=tenant.admin, json={
+        "name": "Twin", "customer_id": world.customer_id, "external_id": "crm-7"})
+    assert again.status_code == 409, again.text

@@ -8,11 +8,11 @@ from dataclasses import replace
 import pytest
 from fastapi import FastAPI
 from httpx import AsyncClient
-from sqlalchemy import insert, select
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.pool import QueuePool
 
 from salescore.domain.events import DomainEvent
-from salescore.repositories.prepared import driver
+from salescore.repositories.prepared import Prepared, driver
 from salescore.repositories.sales_models import customers
 from salescore.repositories.unit_of_work import UnitOfWork
 from tests.factories import Tenant
@@ -133,3 +133,12 @@ async def test_a_reader_connection_that_broke_is_not_given_back_to_the_pool(
         async with uow.reading():
             assert await driver(uow.session) is not broken
             assert await uow.opportunities.get(tenant.organization_id, made["id"]) is not None
+
+
+def test_a_prepared_statement_keeps_its_literals_and_refuses_a_missing_parameter():
+    prepared = Prepared.of(select(customers.c.id).where(
+        customers.c.organization_id == bindparam("organization_id"),
+        customers.c.name == "Acme AS"))
+    assert prepared.args({"organization_id": 7}) == [7, "Acme AS"]
+    with pytest.raises(KeyError, match="organization_id"):
+        prepared.args({"organisation_id": 7})

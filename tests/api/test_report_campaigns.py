@@ -12,9 +12,17 @@ from httpx import AsyncClient
 
 from tests.factories import Tenant
 from tests.opportunity_factories import create_opportunity, make_world
-from tests.pipeline_report_data import Sales, listed, make_sales, money, rate_on, set_column
+from tests.pipeline_report_data import (
+    FX,
+    Sales,
+    listed,
+    make_sales,
+    money,
+    rate_on,
+    read_report,
+    set_column,
+)
 
-FX = "2026-07-01"  # EUR at 11.5
 MAY = {"from": "2026-05-01", "to": "2026-05-31"}
 
 
@@ -31,11 +39,7 @@ async def sales(app: FastAPI, client: AsyncClient, tenant: Tenant) -> Sales:
 
 
 async def report(client: AsyncClient, tenant: Tenant, **params: Any) -> dict[str, Any]:
-    response = await client.get("/v1/reports/campaigns", headers=tenant.admin,
-                                params={"fx_date": FX, **params})
-    assert response.status_code == 200, response.text
-    body: dict[str, Any] = response.json()
-    return body
+    return await read_report(client, tenant, "campaigns", **params)
 
 
 def figures(row: dict[str, Any]) -> tuple[Any, ...]:

@@ -12,9 +12,17 @@ from httpx import AsyncClient
 
 from tests.factories import Tenant
 from tests.opportunity_factories import create_opportunity, make_world
-from tests.pipeline_report_data import Sales, listed, make_sales, money, rate_on, set_column
+from tests.pipeline_report_data import (
+    FX,
+    Sales,
+    listed,
+    make_sales,
+    money,
+    rate_on,
+    read_report,
+    set_column,
+)
 
-FX = "2026-07-01"  # EUR at 11.5
 APRIL = {"from": "2026-04-01", "to": "2026-04-30"}
 # Just after midnight on 1 April in Oslo (summer time, UTC+2), still 31 March in UTC.
 FIRST_OF_APRIL_IN_OSLO = "2026-03-31T22:30:00Z"
@@ -51,11 +59,7 @@ async def sales(app: FastAPI, client: AsyncClient, tenant: Tenant) -> Sales:
 
 
 async def report(client: AsyncClient, tenant: Tenant, **params: Any) -> dict[str, Any]:
-    response = await client.get("/v1/reports/commissions", headers=tenant.admin,
-                                params={"fx_date": FX, **params})
-    assert response.status_code == 200, response.text
-    body: dict[str, Any] = response.json()
-    return body
+    return await read_report(client, tenant, "commissions", **params)
 
 
 def figures(row: dict[str, Any]) -> tuple[int, str, int, str]:
@@ -154,3 +158,13 @@ async def test_bad_parameters_are_refused_naming_them(client: AsyncClient, tenan
                                 params=params)
     assert response.status_code == 422, response.text
     assert response.json()["errors"][0]["field"] == field
+
+
+@pytest.mark.parametrize(("path", "param"), [
+    ("commissions", "group_by"), ("commissions", "as_of"), ("campaigns", "as_of")])
+async def test_a_report_refuses_a_parameter_it_does_not_have(
+        client: AsyncClient, tenant: Tenant, path: str, param: str):
+    response = await client.get(f"/v1/reports/{path}", params={param: "seller"},
+                                headers=tenant.admin)
+    assert response.status_code == 422, response.text
+    assert response.json()["errors"][0]["field"] == param

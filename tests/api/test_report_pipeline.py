@@ -13,9 +13,16 @@ from openpyxl import load_workbook  # type: ignore[import-untyped]
 
 from tests.factories import Tenant
 from tests.opportunity_factories import create_opportunity, make_world
-from tests.pipeline_report_data import Sales, add_rate, listed, make_sales, money, rate_on
-
-FX = "2026-07-01"  # EUR at 11.5
+from tests.pipeline_report_data import (
+    FX,
+    Sales,
+    add_rate,
+    listed,
+    make_sales,
+    money,
+    rate_on,
+    read_report,
+)
 
 
 @pytest.fixture
@@ -24,11 +31,7 @@ async def sales(app: FastAPI, client: AsyncClient, tenant: Tenant) -> Sales:
 
 
 async def report(client: AsyncClient, tenant: Tenant, **params: Any) -> dict[str, Any]:
-    response = await client.get("/v1/reports/pipeline", headers=tenant.admin,
-                                params={"fx_date": FX, **params})
-    assert response.status_code == 200, response.text
-    body: dict[str, Any] = response.json()
-    return body
+    return await read_report(client, tenant, "pipeline", **params)
 
 
 def figures(row: dict[str, Any]) -> tuple[int, str, str]:

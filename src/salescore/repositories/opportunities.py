@@ -30,10 +30,8 @@ from salescore.domain.listing import Condition, ListQuery, Op, Page
 from salescore.domain.opportunities import Opportunity, ProbabilitySource, Status
 from salescore.domain.patterns import TextPattern
 from salescore.domain.pipeline import (
-    DefaultCandidate,
     DefaultFor,
     SalesProcess,
-    default_process_id,
 )
 from salescore.domain.shares import Seller, as_percent
 from salescore.repositories.database import unique_or_conflict
@@ -46,7 +44,7 @@ from salescore.repositories.sales_models import (
 )
 from salescore.repositories.sales_models import opportunities as o
 from salescore.repositories.sales_models import sales_processes as processes
-from salescore.repositories.sales_processes import default_candidates_select, stage_to_domain
+from salescore.repositories.sales_processes import stage_to_domain
 
 _SELLERS = opportunity_sellers
 _STORED = [c for c in o.c if c.key not in {"id", "organization_id", "weighted_amount"}]
@@ -97,14 +95,6 @@ def _pipeline(*, locked: bool) -> Prepared:
 
 
 _PIPELINE, _PIPELINE_LOCKED = _pipeline(locked=False), _pipeline(locked=True)
-_CANDIDATES = default_candidates_select().subquery("candidates")
-# Every candidate for the default process of a new opportunity, with its pipeline, locked.
-_DEFAULT_PIPELINES = Prepared.of(
-    _with_stages(locked=True).add_columns(_CANDIDATES.c.for_user, _CANDIDATES.c.for_region,
-                                          _CANDIDATES.c.for_department)
-    .join(_CANDIDATES, _CANDIDATES.c.id == processes.c.id)
-    .where(processes.c.organization_id == _ORG)
-    .order_by(processes.c.id, stages.c.position))
 _BY_EXTERNAL_ID = Prepared.of(select(o.c.id).where(
     o.c.organization_id == _ORG, o.c.external_id == bindparam("external_id")))
 _DOMAIN_KEYS = tuple(c.key for c in o.c if c.key != "weighted_amount")
@@ -160,21 +150,6 @@ class OpportunityRepository:
         rows = await fetch(self._session, _PIPELINE_LOCKED if locked else _PIPELINE,
                            organization_id=organization_id, id=process_id)
         return _pipeline_of(rows) if rows else None
-
-    async def default_pipeline(self, organization_id: int,
-                               user_id: int) -> SalesProcess | None:
-        """The process a new opportunity of `user_id` gets when none is named (the rule is
-        `default_process_id`'s), as `pipeline` gives it, locked; None when the organization
-        has no active process with an open stage. One query: the candidates with their
-        stages."""
-        groups = {group[0]["id"]: group for group in _groups(await fetch(
-            self._session, _DEFAULT_PIPELINES, organization_id=organization_id,
-            user_id=user_id))}
-        chosen = default_process_id([
-            DefaultCandidate(first["id"], first["for_user"], first["for_region"],
-                             first["for_department"], first["default_for_all"])
-            for first in (group[0] for group in groups.values())])
-        return None if chosen is None else _pipeline_of(groups[chosen])
 
     async def id_by_external_id(self, organization_id: int, external_id: str) -> int | None:
         row = await fetchrow(self._session, _BY_EXTERNAL_ID, organization_id=organization_id,
@@ -262,17 +237,6 @@ def _pipeline_of(rows: Sequence[Mapping[str, Any]]) -> SalesProcess:
         created_at=first["created_at"], created_by=first["created_by"],
         updated_at=first["updated_at"], updated_by=first["updated_by"],
         version=first["version"])
-
-
-def _groups(rows: Sequence[Mapping[str, Any]]) -> list[list[Mapping[str, Any]]]:
-    """Rows ordered by process id, one list per process."""
-    groups: list[list[Mapping[str, Any]]] = []
-    for row in rows:
-        if groups and groups[-1][0]["id"] == row["id"]:
-            groups[-1].append(row)
-        else:
-            groups.append([row])
-    return groups
 
 
 def text_search(organization_id: int, condition: Condition) -> ColumnElement[bool]:

@@ -46,9 +46,13 @@ class Prepared:
     @classmethod
     def of(cls, stmt: ClauseElement) -> "Prepared":
         compiled = cast(SQLCompiler, stmt.compile(dialect=_DIALECT))
-        return cls(str(compiled), tuple(compiled.positiontup or ()), dict(compiled.params))
+        literals = {name for name, bind in compiled.binds.items() if not bind.required}
+        return cls(str(compiled), tuple(compiled.positiontup or ()),
+                   {k: v for k, v in compiled.params.items() if k in literals})
 
     def args(self, values: dict[str, Any]) -> list[Any]:
+        """The parameters in order; a name with no value given and none in the statement
+        is a KeyError, never a silent NULL."""
         return [values[name] if name in values else self.bound[name] for name in self.names]
 
 

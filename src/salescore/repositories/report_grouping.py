@@ -84,9 +84,11 @@ _OWNER_UNITS: dict[GroupKey, tuple[str, Table]] = {
 }
 
 
-def raw_columns(keys: Sequence[GroupKey]) -> list[Label[Any]]:
-    """Stage one's grouping columns for `keys`, each once (`seller_id` needs the sellers
-    joined). Months and quarters are their first day; no expected close date, NULL."""
+def raw_columns(keys: Sequence[GroupKey], rows: Table = o,
+                sellers: Table = _S) -> list[Label[Any]]:
+    """Stage one's grouping columns for `keys`, each once, from `rows` (the opportunities,
+    or the history), `seller_id` from `sellers` joined to them. Months and quarters are
+    their first day; no expected close date, NULL."""
     made: dict[str, Label[Any]] = {}
     for key in keys:
         name = RAW[key]
@@ -94,40 +96,44 @@ def raw_columns(keys: Sequence[GroupKey]) -> list[Label[Any]]:
             continue
         if key in PERIODS:
             period: ColumnElement[str] = literal_column(f"'{key.value}'")  # same in GROUP BY
-            made[name] = cast(func.date_trunc(period, o.c.expected_close_date),
+            made[name] = cast(func.date_trunc(period, rows.c.expected_close_date),
                               Date).label(name)
         elif key is GroupKey.SELLER:
-            made[name] = _S.c.user_id.label(name)
+            made[name] = sellers.c.user_id.label(name)
         else:
-            made[name] = o.c[name].label(name)
+            made[name] = rows.c[name].label(name)
     return list(made.values())
 
 
 def grouped(columns: Sequence[Label[Any]], measures: Sequence[Label[Any]],
-            source: FromClause, *conditions: ColumnElement[bool]) -> Select[Any]:
-    """Stage one: `measures` per raw key columns and currency, in one scan of `source`.
-    The groups add up to the totals, which stage two takes from them
-    (`totals_from_groups`): cheaper than a grouping set per currency, which PostgreSQL
-    would aggregate a second time for every row."""
-    currency = o.c.currency.label("currency")
+            source: FromClause, *conditions: ColumnElement[bool],
+            rows: Table = o) -> Select[Any]:
+    """Stage one: `measures` per raw key columns and currency (of `rows`, the
+    opportunities or the history), in one scan of `source`. The groups add up to the
+    totals, which stage two takes from them (`totals_from_groups`): cheaper than a
+    grouping set per currency, which PostgreSQL would aggregate a second time for every
+    row."""
+    currency = rows.c.currency.label("currency")
     return (select(*columns, currency, false().label("is_total"), *measures)
             .select_from(source).where(*conditions)
-            .group_by(*[c.element for c in columns], o.c.currency))
+            .group_by(*[c.element for c in columns], rows.c.currency))
 
 
 def grouped_apart(columns: Sequence[Label[Any]], measures: Sequence[Label[Any]],
                   source: FromClause, whole: Sequence[Label[Any]],
-                  *conditions: ColumnElement[bool],
-                  whole_source: FromClause = o) -> Select[Any]:
+                  *conditions: ColumnElement[bool], rows: Table = o,
+                  whole_source: FromClause | None = None) -> Select[Any]:
     """Stage one when the groups do not add up to the totals (they split opportunities by
     seller share, or count one in several groups): the groups from `source` with
-    `measures`, the totals per currency (`is_total`) from `whole_source` with `whole`."""
-    currency = o.c.currency.label("currency")
+    `measures`, the totals per currency (`is_total`) from `whole_source` (default: `rows`,
+    the opportunities or the history) with `whole`."""
+    currency = rows.c.currency.label("currency")
     groups = select(*columns, currency, false().label("is_total"), *measures).select_from(
-        source).where(*conditions).group_by(*[c.element for c in columns], o.c.currency)
+        source).where(*conditions).group_by(*[c.element for c in columns], rows.c.currency)
     totals = select(*[null().label(c.key) for c in columns], currency,
-                    true().label("is_total"), *whole).select_from(whole_source).where(
-        *conditions).group_by(o.c.currency)
+                    true().label("is_total"), *whole).select_from(
+        rows if whole_source is None else whole_source).where(
+        *conditions).group_by(rows.c.currency)
     return select(union_all(groups, totals).subquery("apart"))
 
 

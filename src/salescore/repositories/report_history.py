@@ -120,7 +120,8 @@ class ReportHistoryRepository:
         """The open pipeline as the history held it at `moment`, shaped and priced as the
         live pipeline report is (report_grouping.py)."""
         stage_one = as_of_stage_one(organization_id, moment, keys, conditions)
-        stmt = converted(organization_id, base_currency, fx_date, keys, stage_one, Figures)
+        stmt = converted(organization_id, base_currency, fx_date, keys, stage_one, Figures,
+                         totals_from_groups=GroupKey.SELLER not in keys)
         rows = await self._run(stmt)
         return read(rows, kind=Figures, keys=keys, currency=base_currency, fx_date=fx_date)
 

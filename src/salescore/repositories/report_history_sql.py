@@ -10,7 +10,6 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
-    Date,
     Float,
     Label,
     Select,
@@ -20,25 +19,19 @@ from sqlalchemy import (
     distinct,
     exists,
     extract,
-    false,
     func,
     literal,
-    literal_column,
-    null,
     or_,
     select,
-    true,
-    tuple_,
-    union_all,
 )
 from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.sql.elements import ColumnElement
 
 from salescore.domain.listing import Condition
 from salescore.domain.report_rules import AS_OF_FILTERS
-from salescore.domain.reports import PERIODS, GroupKey
+from salescore.domain.reports import GroupKey
 from salescore.repositories.listing import where
-from salescore.repositories.report_grouping import RAW
+from salescore.repositories.report_grouping import grouped, grouped_apart, raw_columns
 from salescore.repositories.sales_models import opportunity_history as h
 from salescore.repositories.sales_models import opportunity_seller_history as sh
 from salescore.repositories.sales_models import stages as st
@@ -76,41 +69,17 @@ def as_of_stage_one(organization_id: int, moment: datetime, keys: Sequence[Group
     """Stage one of the shared pipeline report (report_grouping.py), over the states valid
     at `moment` instead of the opportunities: count, amount and weighted amount (amount *
     probability * 0.01, exact) of the open ones, per raw key and currency, and per
-    currency alone. By seller, as the live report: each seller's group has amount * share
-    / 100 of the opportunities they held a share of then; the totals count each once."""
-    columns: dict[str, Label[Any]] = {}
-    for key in keys:
-        name = RAW[key]
-        if key in PERIODS:
-            unit: ColumnElement[Any] = literal_column(f"'{key.value}'")
-            columns[name] = cast(func.date_trunc(unit, h.c.expected_close_date),
-                                 Date).label(name)
-        elif key is GroupKey.SELLER:
-            columns[name] = sh.c.user_id.label(name)
-        else:
-            columns[name] = h.c[name].label(name)
+    currency alone, built as the live report's (`grouped`, or `grouped_apart` by seller:
+    each seller's group has amount * share / 100 of the opportunities they held a share of
+    then; the totals count each once)."""
+    columns = raw_columns(keys, rows=h, sellers=sh)
     measures = _measures()
     mine = [h.c.organization_id == organization_id, valid_at(moment), h.c.status == "open",
             *[_history_filter(c, moment) for c in conditions]]
-    currency = h.c.currency.label("currency")
     if GroupKey.SELLER in keys:
-        expressions = [c.element for c in columns.values()]
-        groups = (select(*columns.values(), currency, false().label("is_total"),
-                         *_measures(sh.c.share * CENTI))
-                  .select_from(h.join(sh, _shares_at(moment))).where(*mine)
-                  .group_by(*expressions, h.c.currency))
-        totals = (select(*[null().label(name) for name in columns], currency,
-                         true().label("is_total"), *measures)
-                  .where(*mine).group_by(h.c.currency))
-        return select(union_all(groups, totals).subquery("apart"))
-    if not columns:
-        return select(currency, true().label("is_total"), *measures).where(*mine).group_by(
-            h.c.currency)
-    expressions = [c.element for c in columns.values()]
-    return (select(*columns.values(), currency,
-                   (func.grouping(*expressions) > 0).label("is_total"), *measures)
-            .where(*mine).group_by(func.grouping_sets(tuple_(*expressions, h.c.currency),
-                                                      tuple_(h.c.currency))))
+        return grouped_apart(columns, _measures(sh.c.share * CENTI),
+                             h.join(sh, _shares_at(moment)), measures, *mine, rows=h)
+    return grouped(columns, measures, h, *mine, rows=h)
 
 
 def _measures(share: ColumnElement[Any] | None = None) -> list[Label[Any]]:

@@ -27,7 +27,7 @@ class ReportRepository:
 
     async def stagnant(self, organization_id: int, *, today: date, time_zone: str,
                        quiet_since: datetime, owner_id: int | None, after_id: int | None,
-                       limit: int) -> list[StagnantRow]:
+                       limit: int | None) -> list[StagnantRow]:
         """Open opportunities whose follow-up date has passed without a follow-up task
         done since, or with no activity (created or done) since `quiet_since`; an
         opportunity without activities counts from its creation."""

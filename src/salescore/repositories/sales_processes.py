@@ -27,6 +27,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from salescore.domain.listing import ListQuery, Page
+from salescore.domain.organization import UnitKind
 from salescore.domain.pipeline import (
     DefaultCandidate,
     DefaultFor,
@@ -200,12 +201,14 @@ class SalesProcessRepository:
         ).values(**values, version=processes.c.version + 1, updated_at=func.now(),
                  updated_by=user_id))
 
-    async def defaulting_to(self, organization_id: int, *, department_id: int | None = None,
-                            sales_region_id: int | None = None) -> list[int]:
-        """The processes whose default-for names the department or sales region, by id."""
-        column, unit_id = ((defaults.c.department_id, department_id)
-                           if department_id is not None
-                           else (defaults.c.sales_region_id, sales_region_id))
+    async def defaulting_to(self, organization_id: int, kind: UnitKind,
+                            unit_id: int) -> list[int]:
+        """The processes whose default-for names the department or sales region, by id
+        (a default-for names no sales group)."""
+        column = {UnitKind.DEPARTMENT: defaults.c.department_id,
+                  UnitKind.SALES_REGION: defaults.c.sales_region_id}.get(kind)
+        if column is None:
+            return []
         stmt = (select(defaults.c.sales_process_id).distinct()
                 .where(defaults.c.organization_id == organization_id, column == unit_id)
                 .order_by(defaults.c.sales_process_id))

@@ -28,7 +28,7 @@ from salescore.domain.opportunities import (
     set_probability,
 )
 from salescore.domain.organization import Organization, check_currency
-from salescore.domain.pipeline import SalesProcess, StageKind
+from salescore.domain.pipeline import SalesProcess, StageKind, default_process_id
 from salescore.domain.shares import first_seller, follow_owner
 from salescore.repositories.events import StoredEvent
 from salescore.repositories.unit_of_work import UnitOfWork
@@ -81,11 +81,12 @@ async def _process_for_new(uow: UnitOfWork, organization_id: int, owner_id: int,
     elif values.get("stage_id") is not None:
         process = await process_of_stage(uow, organization_id, values["stage_id"])
     else:
-        default = await uow.opportunities.default_pipeline(organization_id, owner_id)
-        if default is None:
+        chosen = default_process_id(
+            await uow.sales_processes.default_candidates(organization_id, owner_id))
+        if chosen is None:
             raise InvalidInput.of("sales_process_id", "the organization has no active sales "
                                                       "process with an open stage")
-        process = default
+        process = await load_process(uow, organization_id, chosen)
     check_receives(process, "sales_process_id")
     return process
 

@@ -8,7 +8,7 @@ from salescore.domain.events import DomainEvent, changes, unchanged
 from salescore.domain.listing import ListQuery, Page
 from salescore.domain.organization import OrgUnit, UnitKind
 from salescore.repositories.unit_of_work import UnitOfWork
-from salescore.services.sales_processes import process_updated, saved_process
+from salescore.services.sales_processes import locked_process, process_updated, saved_process
 from salescore.services.users import user_updated
 
 
@@ -91,8 +91,9 @@ async def delete_unit(uow: UnitOfWork, *, caller: Caller, kind: UnitKind, unit_i
             raise NotFound(_label(kind))
         check_version(unit.version, if_match)
         members = await uow.users.members_of(org, kind, unit_id)
-        processes = [await saved_process(uow, caller, process_id)
-                     for process_id in await _processes_defaulting_to(uow, org, kind, unit_id)]
+        processes = [await locked_process(uow, caller, process_id, None)  # as edits do
+                     for process_id in await uow.sales_processes.defaulting_to(org, kind,
+                                                                               unit_id)]
         await units.delete(org, unit_id)
         events = [DomainEvent(f"{kind.value}.deleted", kind.value, unit_id, _public(unit))]
         if members:
@@ -105,12 +106,3 @@ async def delete_unit(uow: UnitOfWork, *, caller: Caller, kind: UnitKind, unit_i
         uow.emit(org, caller.actor, *events)
         await uow.commit()
 
-
-async def _processes_defaulting_to(uow: UnitOfWork, organization_id: int, kind: UnitKind,
-                                   unit_id: int) -> list[int]:
-    if kind is UnitKind.DEPARTMENT:
-        return await uow.sales_processes.defaulting_to(organization_id, department_id=unit_id)
-    if kind is UnitKind.SALES_REGION:
-        return await uow.sales_processes.defaulting_to(organization_id,
-                                                       sales_region_id=unit_id)
-    return []  # a default-for names no sales group

@@ -134,8 +134,8 @@ async def stage_calibration(uow: UnitOfWork, *, caller: Caller, sales_process_id
                             ) -> tuple[Named, list[CalibrationStage]]:
     """Each stage's configured probability beside the share won of the opportunities that
     were in it and have closed as won or lost, with that sample's size."""
+    require(caller, Scope.REPORTS_READ)
     async with uow:
-        await _context(uow, caller)
         process = await _process(uow, caller, sales_process_id)
         stages = await uow.report_history.calibration(caller.organization_id,
                                                       sales_process_id)

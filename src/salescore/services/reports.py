@@ -10,7 +10,7 @@ from salescore.repositories.unit_of_work import UnitOfWork
 
 async def stagnant_opportunities(uow: UnitOfWork, *, caller: Caller, days: int | None,
                                  owner_id: int | None, after_id: int | None,
-                                 limit: int) -> tuple[int, list[StagnantRow]]:
+                                 limit: int | None) -> tuple[int, list[StagnantRow]]:
     """Stagnant open opportunities (DOMAIN.md §5): the follow-up date has passed with no
     follow-up task done, or nothing happened for `days` days (default: the organization's
     setting). "Today" is the date in the organization's time zone."""

@@ -48,6 +48,7 @@ async def update_settings(uow: UnitOfWork, *, caller: Caller,
         after = await uow.organizations.update_settings(org, values)
         uow.emit(org, caller.actor, DomainEvent(
             "organization.settings_changed", "organization", org, {"changes": diff}))
-        await uow.organizations.notify_auth_change(org)  # GET /v1/me shows base_currency
+        if "base_currency" in diff:  # the one setting a cached caller shows (GET /v1/me)
+            await uow.organizations.notify_auth_change(org)
         await uow.commit()
     return after

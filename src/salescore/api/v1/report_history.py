@@ -8,7 +8,7 @@ from fastapi import Depends, Query, Response
 
 from salescore.api.deps import CallerDep, UnitOfWorkDep
 from salescore.api.errors import problem_responses
-from salescore.api.exports import EXPORT_RESPONSES, Table, export_response
+from salescore.api.exports import Table, export_response
 from salescore.api.routing import Router
 from salescore.api.v1.report_history_exports import (
     activity_table,
@@ -26,7 +26,7 @@ from salescore.api.v1.report_history_schemas import (
     WinLossReportRead,
 )
 from salescore.api.v1.report_pipeline import (
-    PIPELINE_FILTERS,
+    REPORT_RESPONSES,
     AcceptHeader,
     FormatParam,
     FxDate,
@@ -38,8 +38,7 @@ from salescore.api.v1.report_pipeline import From as OptionalFrom
 from salescore.api.v1.report_pipeline import To as OptionalTo
 from salescore.api.v1.report_schemas import NamedRead
 from salescore.api.v1.schemas import Id
-from salescore.domain.listing import Condition
-from salescore.domain.report_rules import AS_OF_FILTERS, WIN_LOSS_KEYS, CloseWindow
+from salescore.domain.report_rules import WIN_LOSS_KEYS, CloseWindow
 from salescore.services import report_history as reports
 
 router = Router(prefix="/v1/reports", tags=["reports"])
@@ -56,7 +55,7 @@ def _file(table: Table, fmt: ReportFormat | None, accept: str | None,
     return None if wanted is None else export_response(table, wanted, name)
 
 
-NOT_FOUND_OR_FILE = {**EXPORT_RESPONSES, **problem_responses(404)}
+NOT_FOUND_OR_FILE = {**REPORT_RESPONSES, **problem_responses(404)}
 
 
 def _keys(keys: tuple[object, ...]) -> str:
@@ -66,12 +65,9 @@ def _keys(keys: tuple[object, ...]) -> str:
 ProcessId = Annotated[Id, Query(description="The sales process whose stages to report.")]
 From = Annotated[date, Query(alias="from", description="First day, inclusive.")]
 To = Annotated[date, Query(description="Last day, inclusive.")]
-AS_OF_FILTER_LIST = [f for f in PIPELINE_FILTERS if f.name in AS_OF_FILTERS]
-AsOfFilters = Annotated[tuple[Condition, ...], Depends(filter_parameters(
-    AS_OF_FILTER_LIST, {"as_of", "group_by", "fx_date", "format"}))]
 
 
-@router.get("/win-loss", response_model=WinLossReportRead, responses=EXPORT_RESPONSES)
+@router.get("/win-loss", response_model=WinLossReportRead, responses=REPORT_RESPONSES)
 async def win_loss_report(
         caller: CallerDep, uow: UnitOfWorkDep,
         _: Annotated[object, _only("from", "to", "group_by", "fx_date")],
@@ -122,7 +118,7 @@ async def stage_calibration_report(
                                      stages=[CalibrationStageRead.of(s) for s in stages]))
 
 
-@router.get("/activity", response_model=ActivityReportRead, responses=EXPORT_RESPONSES)
+@router.get("/activity", response_model=ActivityReportRead, responses=REPORT_RESPONSES)
 async def activity_report(caller: CallerDep, uow: UnitOfWorkDep,
                           _: Annotated[object, _only("from", "to")],
                           start: OptionalFrom = None, to: OptionalTo = None,
@@ -137,7 +133,7 @@ async def activity_report(caller: CallerDep, uow: UnitOfWorkDep,
 
 
 @router.get("/pipeline-movement", response_model=MovementReportRead,
-            responses=EXPORT_RESPONSES)
+            responses=REPORT_RESPONSES)
 async def pipeline_movement_report(
         caller: CallerDep, uow: UnitOfWorkDep,
         _: Annotated[object, _only("from", "to", "close_from", "close_to", "fx_date")],

@@ -40,7 +40,6 @@ PIPELINE_FILTERS = [
     Filter("follow_up_date", date, ranges=True), Filter("created_at", datetime, ranges=True),
     Filter("updated_at", datetime, ranges=True),
 ]
-OWN = {"group_by", "fx_date", "format", "from", "to", "as_of"}
 REPORT_RESPONSES: dict[int | str, dict[str, Any]] = {200: {
     "description": "The report; with `format` or `Accept`, a CSV or xlsx file of its rows.",
     "content": {MEDIA_TYPES[f].split(";")[0]: {"schema": {"type": "string", "format": "binary"}}
@@ -122,11 +121,12 @@ def filter_parameters(filters: Sequence[Filter], own: Collection[str]) -> Callab
     return dependency
 
 
-PipelineFilters = Annotated[tuple[Condition, ...],
-                            Depends(filter_parameters(PIPELINE_FILTERS, OWN - {"from", "to"}))]
-NoFilters = Annotated[tuple[Condition, ...], Depends(filter_parameters([], OWN))]
-CampaignsFilters = Annotated[tuple[Condition, ...],
-                             Depends(filter_parameters([], OWN | {"group_by"}))]
+PipelineFilters = Annotated[tuple[Condition, ...], Depends(filter_parameters(
+    PIPELINE_FILTERS, {"group_by", "as_of", "fx_date", "format"}))]
+CommissionsFilters = Annotated[tuple[Condition, ...], Depends(filter_parameters(
+    [], {"from", "to", "fx_date", "format"}))]
+CampaignsFilters = Annotated[tuple[Condition, ...], Depends(filter_parameters(
+    [], {"group_by", "from", "to", "fx_date", "format"}))]
 GROUP_BY = ("Comma-separated: " + ", ".join(k.value for k in GroupKey) + ". `seller` splits "
             "by share; department, sales_region and sales_group are the owner's.")
 
@@ -163,7 +163,7 @@ async def pipeline_report(
 
 
 @router.get("/commissions", response_model=CommissionReportRead, responses=REPORT_RESPONSES)
-async def commission_report(caller: CallerDep, uow: UnitOfWorkDep, _: NoFilters,
+async def commission_report(caller: CallerDep, uow: UnitOfWorkDep, _: CommissionsFilters,
                             start: From = None, to: To = None, fx_date: FxDate = None,
                             format: FormatParam = None,
                             accept: AcceptHeader = None) -> CommissionReportRead | Response:
