@@ -11,7 +11,7 @@ from httpx import ASGITransport, AsyncClient
 
 from salescore.api.tokens import issue_token
 from salescore.repositories.unit_of_work import UnitOfWork
-from salescore.services.organizations import create_organization
+from salescore.services.access.organizations import create_organization
 
 PASSWORD = "correct horse battery"
 

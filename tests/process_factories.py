@@ -9,7 +9,7 @@ from typing import Any
 from httpx import AsyncClient, Response
 from sqlalchemy import insert, select
 
-from salescore.repositories.sales_models import customers, opportunities
+from salescore.repositories.sales.models import customers, opportunities
 from tests.factories import Tenant
 
 DEFAULT_STAGES: list[dict[str, Any]] = [

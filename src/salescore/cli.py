@@ -46,7 +46,7 @@ def _openapi(settings: Settings, args: argparse.Namespace) -> None:
 def _create_organization(settings: Settings, args: argparse.Namespace) -> None:
     from salescore.repositories.database import make_engine, make_sessions
     from salescore.repositories.unit_of_work import UnitOfWork
-    from salescore.services.organizations import create_organization
+    from salescore.services.access.organizations import create_organization
 
     url = database_url(settings)
     migrate(url)
@@ -69,8 +69,8 @@ def _create_organization(settings: Settings, args: argparse.Namespace) -> None:
 def _prune(settings: Settings, args: argparse.Namespace) -> None:
     from salescore.repositories.database import make_engine, make_sessions
     from salescore.repositories.unit_of_work import UnitOfWork
-    from salescore.services.events import prune_events
-    from salescore.services.idempotency import purge_keys
+    from salescore.services.feed.events import prune_events
+    from salescore.services.feed.idempotency import purge_keys
 
     url = database_url(settings)
 

@@ -2,16 +2,16 @@
 
 import pytest
 
-from salescore.domain.access import Role
-from salescore.domain.errors import InvalidInput, PreconditionFailed, check_version
-from salescore.domain.events import changes
-from salescore.domain.listing import Sort
-from salescore.domain.organization import (
+from salescore.domain.access.organization import (
     check_currency,
     check_email,
     check_user_role,
     initials_of,
 )
+from salescore.domain.access.permissions import Role
+from salescore.domain.errors import InvalidInput, PreconditionFailed, check_version
+from salescore.domain.events import changes
+from salescore.domain.listing import Sort
 
 
 def test_a_stale_version_is_refused_and_none_means_any():

@@ -17,29 +17,21 @@ from salescore.api.errors import PROBLEM, install_error_handlers
 from salescore.api.middleware import Idempotency, RequestContext
 from salescore.api.state import AppState
 from salescore.api.tokens import TokenSettings
-from salescore.api.v1 import (
-    activities,
-    api_keys,
-    auth,
-    campaigns,
-    customers,
-    events,
-    exchange_rates,
-    lists,
-    notifications,
-    opportunities,
-    opportunity_sellers,
-    org_units,
-    report_history,
-    report_pipeline,
-    reports,
-    sales_processes,
-    users,
-)
-from salescore.api.v1 import settings as settings_api
+from salescore.api.v1.access import api_keys, auth, org_units, users
+from salescore.api.v1.activities import activities, notifications
+from salescore.api.v1.activities import settings as settings_api
+from salescore.api.v1.customers import customers
+from salescore.api.v1.feed import events
+from salescore.api.v1.reports import exchange_rates
+from salescore.api.v1.reports import history as report_history
+from salescore.api.v1.reports import pipeline as report_pipeline
+from salescore.api.v1.reports import stagnant as reports
+from salescore.api.v1.sales import campaigns, lists, opportunities
+from salescore.api.v1.sales import processes as sales_processes
+from salescore.api.v1.sales import sellers as opportunity_sellers
+from salescore.repositories.access.auth_notices import AuthListener, local_auth_hook
 from salescore.repositories.database import make_engine, make_sessions
-from salescore.repositories.notifications import AuthListener, local_auth_hook
-from salescore.services.caller_cache import CallerCache
+from salescore.services.access.caller_cache import CallerCache
 from salescore.settings import Settings
 
 DESCRIPTION = """The sales-opportunity core of a CRM.

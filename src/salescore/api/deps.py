@@ -8,12 +8,12 @@ from fastapi.security.base import SecurityBase
 
 from salescore.api.state import AppState
 from salescore.api.tokens import read_token
-from salescore.domain.access import Caller
+from salescore.domain.access.permissions import Caller
 from salescore.domain.errors import NotAuthenticated, PreconditionFailed
 from salescore.repositories.unit_of_work import UnitOfWork
-from salescore.services.auth import Identity, api_key_identity, user_identity
-from salescore.services.caller_cache import credential_key
-from salescore.services.credentials import is_api_key
+from salescore.services.access.auth import Identity, api_key_identity, user_identity
+from salescore.services.access.caller_cache import credential_key
+from salescore.services.access.credentials import is_api_key
 
 
 async def app_state(request: Request) -> AppState:
@@ -47,7 +47,7 @@ async def identify(state: AppState, authorization: str | None) -> Identity:
     known one costs no database round trip and no signature check (the token is the very
     string whose signature, `iss`, `aud`, `iat` and `sub` were checked when it was kept,
     and its entry ends by its `exp`). Else one statement finds the caller, its
-    organization and user; see services/caller_cache.py for when entries are forgotten."""
+    organization and user; see services/access/caller_cache.py for when entries are forgotten."""
     token = bearer_credential(authorization)
     key = credential_key(token)
     cache = state.callers

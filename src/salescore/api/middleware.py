@@ -14,7 +14,7 @@ from salescore.api.errors import BodyTooLarge, problem
 from salescore.api.state import AppState
 from salescore.domain.errors import DomainError
 from salescore.repositories.unit_of_work import UnitOfWork
-from salescore.services.idempotency import Claim, claim_key, finish_key
+from salescore.services.feed.idempotency import Claim, claim_key, finish_key
 
 REPLAYED = "idempotent-replayed"
 _KEPT_HEADERS = {"content-type", "location", "etag"}
@@ -63,7 +63,7 @@ class RequestContext:
 
 class Idempotency:
     """`Idempotency-Key` on a POST: the first answer is kept per organization and replayed
-    for a retry with the same body (see services/idempotency.py for the rules)."""
+    for a retry with the same body (see services/feed/idempotency.py for the rules)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app

@@ -6,8 +6,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from salescore.api.cursors import CursorCodec
 from salescore.api.tokens import TokenSettings
-from salescore.repositories.notifications import AuthListener
-from salescore.services.caller_cache import CallerCache
+from salescore.repositories.access.auth_notices import AuthListener
+from salescore.services.access.caller_cache import CallerCache
 from salescore.settings import Settings
 
 

@@ -6,11 +6,11 @@ from typing import Any
 from sqlalchemy import BindParameter, ColumnElement, Table, bindparam, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from salescore.domain.organization import Organization
+from salescore.domain.access.organization import Organization
+from salescore.repositories.access.organizations import ORGANIZATION_COLUMNS, organization_of
 from salescore.repositories.models import organizations, users
-from salescore.repositories.organizations import ORGANIZATION_COLUMNS, organization_of
 from salescore.repositories.prepared import Prepared, fetchrow
-from salescore.repositories.sales_models import (
+from salescore.repositories.sales.models import (
     campaigns,
     contacts,
     customers,

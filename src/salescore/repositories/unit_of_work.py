@@ -12,30 +12,30 @@ from weakref import WeakKeyDictionary
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from salescore.domain.access.organization import UnitKind
+from salescore.domain.activities.notifications import notifications_for
 from salescore.domain.events import DomainEvent
-from salescore.domain.lists import ListKind
-from salescore.domain.notifications import notifications_for
-from salescore.domain.organization import UnitKind
-from salescore.repositories.activities import ActivityRepository
-from salescore.repositories.api_keys import ApiKeyRepository
-from salescore.repositories.campaigns import CampaignRepository
-from salescore.repositories.customers import ContactRepository, CustomerRepository
+from salescore.domain.sales.lists import ListKind
+from salescore.repositories.access.api_keys import ApiKeyRepository
+from salescore.repositories.access.org_units import OrgUnitRepository
+from salescore.repositories.access.organizations import OrganizationRepository
+from salescore.repositories.access.users import UserRepository
+from salescore.repositories.activities.activities import ActivityRepository
+from salescore.repositories.activities.inbox import InboxRepository
+from salescore.repositories.customers.customers import ContactRepository, CustomerRepository
 from salescore.repositories.database import concurrent_failure
-from salescore.repositories.events import EventRepository
-from salescore.repositories.exchange_rates import ExchangeRateRepository
-from salescore.repositories.idempotency import IdempotencyRepository
-from salescore.repositories.inbox import InboxRepository
-from salescore.repositories.lists import ListRepository
-from salescore.repositories.opportunities import OpportunityRepository
-from salescore.repositories.org_units import OrgUnitRepository
-from salescore.repositories.organizations import OrganizationRepository
+from salescore.repositories.feed.events import EventRepository
+from salescore.repositories.feed.idempotency import IdempotencyRepository
 from salescore.repositories.prepared import PooledReader
 from salescore.repositories.references import ReferenceRepository
-from salescore.repositories.report_history import ReportHistoryRepository
-from salescore.repositories.report_pipeline import PipelineReportRepository
-from salescore.repositories.reports import ReportRepository
-from salescore.repositories.sales_processes import SalesProcessRepository
-from salescore.repositories.users import UserRepository
+from salescore.repositories.reports.exchange_rates import ExchangeRateRepository
+from salescore.repositories.reports.history import ReportHistoryRepository
+from salescore.repositories.reports.pipeline import PipelineReportRepository
+from salescore.repositories.reports.stagnant import ReportRepository
+from salescore.repositories.sales.campaigns import CampaignRepository
+from salescore.repositories.sales.lists import ListRepository
+from salescore.repositories.sales.opportunities import OpportunityRepository
+from salescore.repositories.sales.processes import SalesProcessRepository
 
 R = TypeVar("R")
 _AUTOCOMMIT: "WeakKeyDictionary[AsyncEngine, AsyncEngine]" = WeakKeyDictionary()

@@ -3,8 +3,8 @@ exactly like none at all: a 404 problem naming the field."""
 
 from typing import Any
 
+from salescore.domain.access.organization import Organization
 from salescore.domain.errors import NotFound
-from salescore.domain.organization import Organization
 from salescore.repositories.unit_of_work import UnitOfWork
 
 RESOURCE_OF_FIELD = {"owner_id": "user", "user_id": "user", "assignee_id": "user",

@@ -14,9 +14,9 @@ from pydantic import (
     WithJsonSchema,
 )
 
-from salescore.domain.access import Role, Scope
+from salescore.domain.access.organization import ApiKey, GroupType, OrgUnit, User
+from salescore.domain.access.permissions import Role, Scope
 from salescore.domain.errors import InvalidInput
-from salescore.domain.organization import ApiKey, GroupType, OrgUnit, User
 
 
 def _no_nul(text: str) -> str:

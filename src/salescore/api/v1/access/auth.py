@@ -1,0 +1,61 @@
+"""Getting in: tokens for users, and who the caller is."""
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import Form, Response
+
+from salescore.api.deps import AppStateDep, IdentityDep, UnitOfWorkDep
+from salescore.api.errors import problem_responses
+from salescore.api.routing import Router
+from salescore.api.tokens import issue_token
+from salescore.api.v1.schemas import MeRead, TokenRead
+from salescore.services.access.auth import Identity, log_in
+
+router = Router(prefix="/v1", tags=["auth"])
+_ME_BODIES_KEPT = 1024
+_ME_BODIES: dict[int, tuple[Identity, bytes]] = {}
+
+
+# First in the router: it is the route called most, and routes are matched in order.
+@router.get("/me", response_model=MeRead, responses=problem_responses(401))
+async def read_me(identity: IdentityDep) -> Response:
+    """The caller: a user or an API key, with organization, role and scopes."""
+    # Authentication found all of it (or the caller cache kept it): no further query.
+    return Response(_me_body(identity), media_type="application/json")
+
+
+def _me_body(identity: Identity) -> bytes:
+    """The JSON of `MeRead`, rendered once per identity the caller cache hands out (an
+    entry is a new Identity whenever anything in it changed)."""
+    known = _ME_BODIES.get(id(identity))
+    if known is not None and known[0] is identity:
+        return known[1]
+    caller, organization, user = identity.caller, identity.organization, identity.user
+    body = MeRead(
+        organization_id=organization.id, organization_name=organization.name,
+        base_currency=organization.base_currency, role=caller.role,
+        scopes=sorted(caller.scopes), user_id=caller.user_id, api_key_id=caller.api_key_id,
+        name=None if user is None else user.name, email=None if user is None else user.email,
+    ).model_dump_json().encode()
+    if len(_ME_BODIES) >= _ME_BODIES_KEPT:
+        del _ME_BODIES[next(iter(_ME_BODIES))]
+    _ME_BODIES[id(identity)] = (identity, body)  # holding it keeps its id from reuse
+    return body
+
+
+@router.post("/auth/token", response_model=TokenRead, responses=problem_responses(401))
+async def create_token(
+    state: AppStateDep, uow: UnitOfWorkDep,
+    username: Annotated[str, Form(description="The user's email.", max_length=320)],
+    password: Annotated[str, Form(max_length=200)],
+    grant_type: Annotated[str | None, Form(pattern="^password$")] = None,
+    client_id: Annotated[str | None, Form(
+        description="The organization id, when the email is in several.")] = None,
+) -> TokenRead:
+    """OAuth2 password grant: an email and password for a bearer token."""
+    organization_id = int(client_id) if client_id and client_id.isdigit() else None
+    org, user = await log_in(uow, email=username, password=password,
+                             organization_id=organization_id)
+    token = issue_token(state.tokens, organization_id=org, user_id=user, now=datetime.now(UTC))
+    return TokenRead(access_token=token, expires_in=int(state.tokens.ttl.total_seconds()))

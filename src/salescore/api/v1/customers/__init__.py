@@ -1,0 +1,1 @@
+"""The routes of customers: customers and their contacts."""

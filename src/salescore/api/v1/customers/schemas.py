@@ -1,0 +1,182 @@
+"""Request and response bodies of configuration lists, campaigns, customers, contacts and
+the organization's settings."""
+
+from datetime import date, datetime
+from typing import Annotated
+
+from pydantic import BaseModel, Field, StringConstraints
+
+from salescore.api.v1.schemas import Email, ExternalId, Id, Name, NoNul, Patch, Strict
+from salescore.domain.customers.customers import Contact, Customer, CustomerStatus
+from salescore.domain.sales.campaigns import Campaign
+from salescore.domain.sales.lists import ListItem
+
+Position = Annotated[int, Field(ge=1, le=1_000_000, description=(
+    "1 is first; the items from there on move down. Past the end means last."))]
+Short = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100),
+                  NoNul]
+
+
+class ListItemCreate(Strict):
+    name: Name
+    position: Position | None = Field(default=None, description="Default: after the last.")
+    active: bool = True
+
+
+class ListItemUpdate(Patch):
+    name: Name | None = None
+    position: Position | None = None
+    active: bool | None = None
+
+
+class ListItemRead(BaseModel):
+    id: int
+    name: str
+    position: int
+    active: bool
+    created_at: datetime
+    updated_at: datetime
+    version: int
+
+    @classmethod
+    def of(cls, item: ListItem) -> "ListItemRead":
+        return cls(id=item.id, name=item.name, position=item.position, active=item.active,
+                   created_at=item.created_at, updated_at=item.updated_at,
+                   version=item.version)
+
+
+class ListOrder(Strict):
+    ids: list[Id] = Field(description="Every item of the list, exactly once, in the new "
+                                      "order.")
+
+
+class ListItemsRead(BaseModel):
+    data: list[ListItemRead]
+
+
+class CampaignCreate(Strict):
+    name: Name
+    starts_on: date | None = None
+    ends_on: date | None = Field(default=None, description="On or after `starts_on`.")
+    active: bool = True
+
+
+class CampaignUpdate(Patch):
+    NULLABLE = frozenset({"starts_on", "ends_on"})
+
+    name: Name | None = None
+    starts_on: date | None = None
+    ends_on: date | None = None
+    active: bool | None = None
+
+
+class CampaignRead(BaseModel):
+    id: int
+    name: str
+    starts_on: date | None
+    ends_on: date | None
+    active: bool
+    created_at: datetime
+    updated_at: datetime
+    version: int
+
+    @classmethod
+    def of(cls, campaign: Campaign) -> "CampaignRead":
+        return cls(id=campaign.id, name=campaign.name, starts_on=campaign.starts_on,
+                   ends_on=campaign.ends_on, active=campaign.active,
+                   created_at=campaign.created_at, updated_at=campaign.updated_at,
+                   version=campaign.version)
+
+
+class CustomerUpsert(Strict):
+    """A whole customer: what is left out is cleared (or set to its default)."""
+
+    name: Name
+    org_number: Short | None = None
+    email: Email | None = None
+    phone: Short | None = None
+    status: CustomerStatus = CustomerStatus.ACTIVE
+    owner_id: Id | None = Field(default=None, description="A user of the organization.")
+
+
+class CustomerCreate(CustomerUpsert):
+    external_id: ExternalId | None = Field(
+        default=None, description="The integrator's id; unique in the organization.")
+
+
+class CustomerUpdate(Patch):
+    NULLABLE = frozenset({"org_number", "email", "phone", "external_id", "owner_id"})
+
+    name: Name | None = None
+    org_number: Short | None = None
+    email: Email | None = None
+    phone: Short | None = None
+    status: CustomerStatus | None = None
+    external_id: ExternalId | None = None
+    owner_id: Id | None = None
+
+
+class CustomerRead(BaseModel):
+    id: int
+    name: str
+    org_number: str | None
+    email: str | None
+    phone: str | None
+    status: CustomerStatus
+    external_id: str | None
+    owner_id: int | None
+    created_at: datetime
+    updated_at: datetime
+    version: int
+
+    @classmethod
+    def of(cls, customer: Customer) -> "CustomerRead":
+        return cls(id=customer.id, name=customer.name, org_number=customer.org_number,
+                   email=customer.email, phone=customer.phone, status=customer.status,
+                   external_id=customer.external_id, owner_id=customer.owner_id,
+                   created_at=customer.created_at, updated_at=customer.updated_at,
+                   version=customer.version)
+
+
+class ContactUpsert(Strict):
+    """A whole contact: what is left out is cleared."""
+
+    name: Name
+    email: Email | None = None
+    phone: Short | None = None
+    title: Short | None = None
+
+
+class ContactCreate(ContactUpsert):
+    external_id: ExternalId | None = Field(
+        default=None, description="The integrator's id; unique in the organization.")
+
+
+class ContactUpdate(Patch):
+    NULLABLE = frozenset({"email", "phone", "title", "external_id"})
+
+    name: Name | None = None
+    email: Email | None = None
+    phone: Short | None = None
+    title: Short | None = None
+    external_id: ExternalId | None = None
+
+
+class ContactRead(BaseModel):
+    id: int
+    customer_id: int
+    name: str
+    email: str | None
+    phone: str | None
+    title: str | None
+    external_id: str | None
+    created_at: datetime
+    updated_at: datetime
+    version: int
+
+    @classmethod
+    def of(cls, contact: Contact) -> "ContactRead":
+        return cls(id=contact.id, customer_id=contact.customer_id, name=contact.name,
+                   email=contact.email, phone=contact.phone, title=contact.title,
+                   external_id=contact.external_id, created_at=contact.created_at,
+                   updated_at=contact.updated_at, version=contact.version)

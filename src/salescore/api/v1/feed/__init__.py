@@ -1,0 +1,1 @@
+"""The routes of feed: the change feed (the event log) and idempotent POSTs."""

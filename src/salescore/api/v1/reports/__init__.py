@@ -1,0 +1,1 @@
+"""The routes of reports: every report, and the exchange rates they convert with."""

@@ -1,0 +1,49 @@
+"""Reports."""
+
+from typing import Annotated
+
+from fastapi import Query, Response
+
+from salescore.api.deps import AppStateDep, CallerDep, UnitOfWorkDep
+from salescore.api.exports import Table, export_response
+from salescore.api.routing import Router
+from salescore.api.v1.activities.schemas import StagnantRead, StagnantReport
+from salescore.api.v1.reports.pipeline import (
+    REPORT_RESPONSES,
+    AcceptHeader,
+    FormatParam,
+    file_format,
+)
+from salescore.services.reports import stagnant as reports
+
+router = Router(prefix="/v1/reports", tags=["reports"])
+
+
+@router.get("/stagnant", response_model=StagnantReport, responses=REPORT_RESPONSES)
+async def stagnant(
+        caller: CallerDep, uow: UnitOfWorkDep, state: AppStateDep,
+        days: Annotated[int | None, Query(ge=1, le=3650, description=(
+            "No activity for this many days; default: the organization's setting."))] = None,
+        owner_id: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
+        limit: Annotated[int, Query(ge=1, le=500)] = 100,
+        cursor: Annotated[str | None, Query()] = None, format: FormatParam = None,
+        accept: AcceptHeader = None) -> StagnantReport | Response:
+    """Open opportunities whose follow-up date has passed with no follow-up task done, or
+    with no activity for `days` days (DOMAIN.md §5), by id. With `format=csv|xlsx` (or
+    `Accept`), every one of them (from `cursor` on, `limit` aside) as a file."""
+    scope = f"stagnant:{days}:{owner_id}"
+    after_id = None if cursor is None else state.cursors.decode(scope, cursor)[0]
+    wanted = file_format(format, accept)
+    used, rows = await reports.stagnant_opportunities(
+        uow, caller=caller, days=days, owner_id=owner_id, after_id=after_id,
+        limit=None if wanted is not None else limit + 1)
+    if wanted is not None:
+        columns = list(StagnantRead.model_fields)
+        table = Table(f"Stagnant opportunities ({used} days)", columns,
+                      [[getattr(row, name) for name in columns] for row in rows])
+        return export_response(table, wanted, "stagnant")
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return StagnantReport(days=used, data=[StagnantRead.of(r) for r in rows],
+                          next_cursor=state.cursors.encode(scope, [rows[-1].opportunity_id])
+                          if more else None)

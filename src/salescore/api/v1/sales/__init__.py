@@ -1,0 +1,2 @@
+"""The routes of sales: opportunities and their lifecycle, seller shares, sales processes
+and stages, configuration lists, campaigns."""

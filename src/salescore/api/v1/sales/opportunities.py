@@ -1,0 +1,203 @@
+"""Opportunities: the records, their lifecycle actions, history and bulk delete."""
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated
+
+from fastapi import Depends, Query, Response, status
+
+from salescore.api.deps import AppStateDep, CallerDep, IfMatchDep, UnitOfWorkDep, etag
+from salescore.api.errors import problem_responses
+from salescore.api.listing import Filter, ListRequest, PageOf, list_parameters, page_of
+from salescore.api.routing import Router
+from salescore.api.v1.sales.opportunity_schemas import (
+    BulkDeleteRequest,
+    BulkDeleteResult,
+    HistoryEntry,
+    HistoryPage,
+    LoseRequest,
+    MoveRequest,
+    OpportunityCreate,
+    OpportunityRead,
+    OpportunityUpdate,
+    OpportunityUpsert,
+    ReopenRequest,
+    WinRequest,
+)
+from salescore.api.v1.schemas import ExternalId, Id
+from salescore.domain.sales.opportunities import Opportunity, Status
+from salescore.services.sales import lifecycle as actions
+from salescore.services.sales import opportunities as service
+
+router = Router(prefix="/v1/opportunities", tags=["opportunities"])
+SORTS = ("id", "name", "amount", "probability", "weighted_amount", "expected_close_date",
+         "follow_up_date", "closed_at", "created_at", "updated_at")
+OpportunityList = Annotated[ListRequest, Depends(list_parameters("opportunities", [
+    Filter("q", str, pattern=True), Filter("name", str, pattern=True),
+    Filter("owner_id", int), Filter("seller_id", int), Filter("customer_id", int),
+    Filter("contact_id", int), Filter("campaign_id", int), Filter("stage_id", int),
+    Filter("sales_process_id", int), Filter("status", Status, ranges=False),
+    Filter("type_id", int), Filter("source_id", int), Filter("external_id", str),
+    Filter("id", int, ranges=True), Filter("amount", Decimal, ranges=True),
+    Filter("probability", Decimal, ranges=True),
+    Filter("expected_close_date", date, ranges=True),
+    Filter("follow_up_date", date, ranges=True), Filter("closed_at", datetime, ranges=True),
+    Filter("created_at", datetime, ranges=True), Filter("updated_at", datetime, ranges=True),
+], sorts=SORTS))]
+WRITE_ERRORS = problem_responses(404, 409, 412)
+
+
+def _answer(opportunity: Opportunity, status_code: int = 200,
+            located: bool = False) -> Response:
+    """The opportunity as JSON, serialised once here (FastAPI passes a Response through
+    instead of validating the model a second time), with its ETag."""
+    headers = {"ETag": etag(opportunity.version)}
+    if located:
+        headers["Location"] = f"/v1/opportunities/{opportunity.id}"
+    return Response(OpportunityRead.of(opportunity).model_dump_json(), status_code, headers,
+                    media_type="application/json")
+
+
+# The busiest route first: routes are matched in the order they are declared. Only
+# POST /bulk-delete has the shape of an id, and a POST never matches this GET.
+@router.get("/{opportunity_id}", response_model=OpportunityRead,
+            responses=problem_responses(404))
+async def read_opportunity(opportunity_id: Id, caller: CallerDep, uow: UnitOfWorkDep) -> Response:
+    return _answer(await service.get_opportunity(
+        uow, caller=caller, opportunity_id=opportunity_id))
+
+
+@router.get("", response_model=PageOf[OpportunityRead])
+async def list_opportunities(caller: CallerDep, uow: UnitOfWorkDep, state: AppStateDep,
+                             request: OpportunityList) -> Response:
+    """Every filter combines with every other (AND). `q` searches name, description and
+    customer name: `AS%` starts with, `%AS` ends with, `AS` contains, case-insensitively."""
+    page = await service.list_opportunities(uow, caller=caller, query=request.query)
+    return Response(page_of(state, request, page, OpportunityRead.of).model_dump_json(),
+                    media_type="application/json")
+
+
+@router.post("", response_model=OpportunityRead, status_code=status.HTTP_201_CREATED,
+             responses=problem_responses(404, 409))
+async def create_opportunity(body: OpportunityCreate, caller: CallerDep,
+                             uow: UnitOfWorkDep) -> Response:
+    opportunity = await service.create_opportunity(
+        uow, caller=caller, values=body.model_dump(exclude_none=True))
+    return _answer(opportunity, status.HTTP_201_CREATED, located=True)
+
+
+@router.post("/bulk-delete", response_model=BulkDeleteResult,
+             responses=problem_responses(404))
+async def bulk_delete(body: BulkDeleteRequest, caller: CallerDep,
+                      uow: UnitOfWorkDep) -> BulkDeleteResult:
+    """Delete every id or none: one the caller may not delete, or that does not exist,
+    refuses the whole request."""
+    deleted = await actions.bulk_delete_opportunities(uow, caller=caller, ids=body.ids)
+    return BulkDeleteResult(deleted=deleted)
+
+
+@router.put("/by-external-id/{external_id}", response_model=OpportunityRead,
+            responses={201: {"description": "Created", "model": OpportunityRead},
+                       **WRITE_ERRORS})
+async def upsert_opportunity(external_id: ExternalId, body: OpportunityUpsert,
+                             caller: CallerDep, uow: UnitOfWorkDep) -> Response:
+    """Create the opportunity with this external id (201), or change the fields given on
+    the one that has it (200). Safe to retry."""
+    opportunity, created = await service.upsert_opportunity(
+        uow, caller=caller, external_id=external_id,
+        values=body.model_dump(exclude_unset=True))
+    if created:
+        return _answer(opportunity, status.HTTP_201_CREATED, located=True)
+    return _answer(opportunity)
+
+
+@router.patch("/{opportunity_id}", response_model=OpportunityRead, responses=WRITE_ERRORS)
+async def update_opportunity(opportunity_id: Id, body: OpportunityUpdate, caller: CallerDep,
+                             uow: UnitOfWorkDep, if_match: IfMatchDep) -> Response:
+    """Change the fields given. A new stage brings its probability unless `probability` is
+    given too; a new sales process needs a `stage_id` of it. Status changes go through
+    the actions (`/win`, `/lose`, `/expire`, `/reopen`)."""
+    return _answer(await service.update_opportunity(
+        uow, caller=caller, opportunity_id=opportunity_id, values=body.changes(),
+        if_match=if_match))
+
+
+@router.delete("/{opportunity_id}", status_code=status.HTTP_204_NO_CONTENT,
+               responses=WRITE_ERRORS)
+async def delete_opportunity(opportunity_id: Id, caller: CallerDep, uow: UnitOfWorkDep,
+                             if_match: IfMatchDep) -> None:
+    """Deletes it; the change feed keeps an `opportunity.deleted` tombstone."""
+    await actions.delete_opportunity(uow, caller=caller, opportunity_id=opportunity_id,
+                                     if_match=if_match)
+
+
+@router.post("/{opportunity_id}/move", response_model=OpportunityRead,
+             responses=WRITE_ERRORS)
+async def move_opportunity(opportunity_id: Id, body: MoveRequest, caller: CallerDep,
+                           uow: UnitOfWorkDep, if_match: IfMatchDep) -> Response:
+    """To another stage, its probability following unless given. A stage of another
+    process moves the opportunity to that process. Closed ones must be reopened first."""
+    return _answer(await actions.move_opportunity(
+        uow, caller=caller, opportunity_id=opportunity_id, stage_id=body.stage_id,
+        probability=body.probability, if_match=if_match))
+
+
+@router.post("/{opportunity_id}/win", response_model=OpportunityRead, responses=WRITE_ERRORS)
+async def win_opportunity(opportunity_id: Id, caller: CallerDep, uow: UnitOfWorkDep,
+                          if_match: IfMatchDep,
+                          body: WinRequest | None = None) -> Response:
+    """Won: probability 100, closed now, in the given or the first won stage."""
+    return _answer(await actions.win_opportunity(
+        uow, caller=caller, opportunity_id=opportunity_id,
+        stage_id=body.stage_id if body else None, if_match=if_match))
+
+
+@router.post("/{opportunity_id}/lose", response_model=OpportunityRead,
+             responses=WRITE_ERRORS)
+async def lose_opportunity(opportunity_id: Id, caller: CallerDep, uow: UnitOfWorkDep,
+                           if_match: IfMatchDep,
+                           body: LoseRequest | None = None) -> Response:
+    """Lost: probability 0, closed now; a loss reason may be required by the settings."""
+    body = body or LoseRequest()
+    return _answer(await actions.lose_opportunity(
+        uow, caller=caller, opportunity_id=opportunity_id, loss_reason_id=body.loss_reason_id,
+        loss_note=body.loss_note, stage_id=body.stage_id, if_match=if_match))
+
+
+@router.post("/{opportunity_id}/expire", response_model=OpportunityRead,
+             responses=WRITE_ERRORS)
+async def expire_opportunity(opportunity_id: Id, caller: CallerDep, uow: UnitOfWorkDep,
+                             if_match: IfMatchDep) -> Response:
+    """Expired: the chance ran out. Final, like won and lost."""
+    return _answer(await actions.expire_opportunity(
+        uow, caller=caller, opportunity_id=opportunity_id, if_match=if_match))
+
+
+@router.post("/{opportunity_id}/reopen", response_model=OpportunityRead,
+             responses=WRITE_ERRORS)
+async def reopen_opportunity(opportunity_id: Id, caller: CallerDep, uow: UnitOfWorkDep,
+                             if_match: IfMatchDep,
+                             body: ReopenRequest | None = None) -> Response:
+    """Back to open in the given open stage, or the last open stage it was in."""
+    return _answer(await actions.reopen_opportunity(
+        uow, caller=caller, opportunity_id=opportunity_id,
+        stage_id=body.stage_id if body else None, if_match=if_match))
+
+
+@router.get("/{opportunity_id}/history", response_model=HistoryPage,
+            responses=problem_responses(404))
+async def opportunity_history(
+        opportunity_id: Id, caller: CallerDep, uow: UnitOfWorkDep, state: AppStateDep,
+        limit: Annotated[int, Query(ge=1, le=500)] = 100,
+        cursor: Annotated[str | None, Query(description="`next_cursor` of the previous "
+                                                        "page.")] = None) -> HistoryPage:
+    """Who changed what and when, oldest first, from the event log."""
+    scope = f"history:{opportunity_id}"
+    after_id = None if cursor is None else state.cursors.decode(scope, cursor)[0]
+    found = await service.opportunity_history(uow, caller=caller,
+                                              opportunity_id=opportunity_id,
+                                              after_id=after_id, limit=limit + 1)
+    more = len(found) > limit
+    found = found[:limit]
+    next_cursor = state.cursors.encode(scope, [found[-1].id]) if more else None
+    return HistoryPage(data=[HistoryEntry.of(e) for e in found], next_cursor=next_cursor)

@@ -1,0 +1,223 @@
+"""Request and response bodies of opportunities and their sellers."""
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Any
+
+from pydantic import BaseModel, Field, StringConstraints
+
+from salescore.api.v1.schemas import (
+    Decimal2,
+    ExternalId,
+    Id,
+    MoneyIn,
+    Name,
+    NoNul,
+    Patch,
+    PercentIn,
+    Strict,
+    Text,
+)
+from salescore.domain.sales.opportunities import Opportunity, ProbabilitySource, Status
+from salescore.domain.sales.shares import Seller, ShareWarning, as_percent
+from salescore.repositories.feed.events import StoredEvent
+
+Currency = Annotated[str, StringConstraints(min_length=3, max_length=3), NoNul,
+                     Field(description="ISO 4217; defaults to the organization's currency.",
+                           examples=["NOK"])]
+MarginIn = Annotated[Decimal, Field(max_digits=18, decimal_places=2, allow_inf_nan=False,
+                                    description="May be negative: a deal sold at a loss.")]
+ShortText = Annotated[str, StringConstraints(max_length=200), NoNul]
+
+
+class _OpportunityFields(Strict):
+    description: Text | None = None
+    contact_id: Id | None = Field(default=None, description="A contact of the customer.")
+    owner_id: Id | None = Field(default=None, description="Defaults to the calling user; "
+                                                          "an API key must give it.")
+    sales_process_id: Id | None = Field(
+        default=None, description="Defaults to the owner's default process.")
+    stage_id: Id | None = Field(default=None,
+                                description="Defaults to the process's first open stage.")
+    type_id: Id | None = None
+    source_id: Id | None = None
+    campaign_id: Id | None = None
+    amount: MoneyIn | None = None
+    currency: Currency | None = None
+    probability: PercentIn | None = Field(
+        default=None, description="Set by hand; otherwise the stage's probability.")
+    margin_amount: MarginIn | None = None
+    expected_close_date: date | None = None
+    follow_up_date: date | None = None
+    project_ref: ShortText | None = None
+
+
+class OpportunityCreate(_OpportunityFields):
+    name: Name
+    customer_id: Id
+    external_id: ExternalId | None = None
+
+
+class OpportunityUpsert(_OpportunityFields):
+    """The opportunity an integrator knows by its external id: created with these fields,
+    or, when it exists, changed in the fields given."""
+
+    name: Name
+    customer_id: Id
+
+
+class OpportunityUpdate(Patch):
+    NULLABLE = frozenset({"description", "contact_id", "type_id", "source_id", "campaign_id",
+                          "margin_amount", "expected_close_date", "follow_up_date",
+                          "project_ref", "external_id"})
+
+    name: Name | None = None
+    description: Text | None = None
+    customer_id: Id | None = None
+    contact_id: Id | None = None
+    owner_id: Id | None = None
+    sales_process_id: Id | None = Field(
+        default=None, description="Changing it requires a `stage_id` of the new process.")
+    stage_id: Id | None = None
+    type_id: Id | None = None
+    source_id: Id | None = None
+    campaign_id: Id | None = None
+    amount: MoneyIn | None = None
+    currency: Currency | None = None
+    probability: PercentIn | None = None
+    margin_amount: MarginIn | None = None
+    expected_close_date: date | None = None
+    follow_up_date: date | None = None
+    project_ref: ShortText | None = None
+    external_id: ExternalId | None = None
+
+
+class MoveRequest(Strict):
+    stage_id: Id
+    probability: PercentIn | None = None
+
+
+class WinRequest(Strict):
+    stage_id: Id | None = Field(default=None, description="A won stage; default: the "
+                                                          "process's first won stage.")
+
+
+class LoseRequest(Strict):
+    loss_reason_id: Id | None = None
+    loss_note: Text | None = None
+    stage_id: Id | None = Field(default=None, description="A lost stage; default: the "
+                                                          "process's first lost stage.")
+
+
+class ReopenRequest(Strict):
+    stage_id: Id | None = Field(default=None, description="An open stage; default: the last "
+                                                          "open stage it was in.")
+
+
+class BulkDeleteRequest(Strict):
+    ids: list[Id] = Field(min_length=1, max_length=500)
+
+
+class BulkDeleteResult(BaseModel):
+    deleted: int
+
+
+class SellerRead(BaseModel):
+    user_id: int
+    share: Decimal2
+
+    @classmethod
+    def of(cls, seller: Seller) -> "SellerRead":
+        return cls(user_id=seller.user_id, share=as_percent(seller.share))
+
+
+class OpportunityRead(BaseModel):
+    id: int
+    name: str
+    description: str | None
+    customer_id: int
+    contact_id: int | None
+    owner_id: int
+    sales_process_id: int
+    stage_id: int
+    status: Status
+    type_id: int | None
+    source_id: int | None
+    campaign_id: int | None
+    amount: Decimal2
+    currency: str
+    probability: Decimal2
+    probability_source: ProbabilitySource
+    weighted_amount: Decimal2 = Field(description="amount x probability / 100, rounded "
+                                                  "half-even to the cent; never written.")
+    margin_amount: Decimal2 | None
+    margin_percent: Decimal2 | None
+    expected_close_date: date | None
+    follow_up_date: date | None
+    previous_follow_up_date: date | None
+    loss_reason_id: int | None
+    loss_note: str | None
+    closed_at: datetime | None
+    project_ref: str | None
+    external_id: str | None
+    sellers: list[SellerRead]
+    created_at: datetime
+    created_by: int | None
+    updated_at: datetime
+    updated_by: int | None
+    version: int
+
+    @classmethod
+    def of(cls, o: Opportunity) -> "OpportunityRead":
+        """The answer of every read and write, so its cost counts: one validation of
+        plain values (in pydantic's core) is the cheapest way to the model."""
+        fields: dict[str, Any] = {name: getattr(o, name) for name in _READ_FIELDS}
+        fields["sellers"] = [{"user_id": s.user_id, "share": as_percent(s.share)}
+                             for s in o.sellers]
+        return cls.model_validate(fields)
+
+
+_READ_FIELDS = tuple(name for name in OpportunityRead.model_fields if name != "sellers")
+
+
+class WarningRead(BaseModel):
+    code: str
+    message: str
+    total: Decimal2
+
+    @classmethod
+    def of(cls, warning: ShareWarning) -> "WarningRead":
+        return cls(code=warning.code, message=warning.message, total=as_percent(warning.total))
+
+
+class SellersRead(BaseModel):
+    sellers: list[SellerRead]
+    total_share: Decimal2
+    warnings: list[WarningRead]
+
+
+class SellerCreate(Strict):
+    user_id: Id
+    share: PercentIn
+
+
+class SellerUpdate(Strict):
+    share: PercentIn
+
+
+class HistoryEntry(BaseModel):
+    event_id: int
+    type: str
+    occurred_at: datetime
+    actor: dict[str, int | str]
+    changes: dict[str, dict[str, Any]]
+
+    @classmethod
+    def of(cls, event: StoredEvent) -> "HistoryEntry":
+        return cls(event_id=event.id, type=event.type, occurred_at=event.occurred_at,
+                   actor=event.actor, changes=event.data.get("changes", {}))
+
+
+class HistoryPage(BaseModel):
+    data: list[HistoryEntry]
+    next_cursor: str | None

@@ -1,0 +1,1 @@
+"""The rules of customers: customers and their contacts."""

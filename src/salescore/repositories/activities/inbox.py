@@ -1,0 +1,52 @@
+"""Users' notifications (their inbox)."""
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from salescore.domain.activities.notifications import NewNotification, Notification
+from salescore.domain.listing import ListQuery, Page
+from salescore.repositories.activities.models import notifications as n
+from salescore.repositories.listing import fetch_page
+
+LIST_COLUMNS: dict[str, ColumnElement[Any]] = {"id": n.c.id, "type": n.c.type,
+                                               "opportunity_id": n.c.opportunity_id,
+                                               "created_at": n.c.created_at}
+
+
+def _to_domain(row: Any) -> Notification:
+    return Notification(**{c.key: getattr(row, c.key) for c in n.c})
+
+
+class InboxRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def add(self, new: Sequence[tuple[int, NewNotification]]) -> None:
+        """Store (organization id, notification) pairs in one statement."""
+        if new:
+            await self._session.execute(insert(n), [
+                {"organization_id": organization_id, "user_id": x.user_id, "type": x.type,
+                 "text": x.text, "opportunity_id": x.opportunity_id,
+                 "activity_id": x.activity_id} for organization_id, x in new])
+
+    async def list(self, organization_id: int, user_id: int, query: ListQuery, *,
+                   unread: bool | None) -> Page[Notification]:
+        stmt = select(n).where(n.c.organization_id == organization_id, n.c.user_id == user_id)
+        if unread is not None:
+            stmt = stmt.where(n.c.read_at.is_(None) if unread else n.c.read_at.is_not(None))
+        return await fetch_page(self._session, stmt, query, LIST_COLUMNS, n.c.id, _to_domain)
+
+    async def mark_read(self, organization_id: int, user_id: int, notification_id: int,
+                        now: datetime) -> Notification | None:
+        """Mark it read (once: a second time keeps the first moment); None if not theirs."""
+        await self._session.execute(update(n).where(
+            n.c.organization_id == organization_id, n.c.user_id == user_id,
+            n.c.id == notification_id, n.c.read_at.is_(None)).values(read_at=now))
+        row = (await self._session.execute(select(n).where(
+            n.c.organization_id == organization_id, n.c.user_id == user_id,
+            n.c.id == notification_id))).one_or_none()
+        return None if row is None else _to_domain(row)

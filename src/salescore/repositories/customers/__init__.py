@@ -1,0 +1,1 @@
+"""The persistence of customers: customers and their contacts."""

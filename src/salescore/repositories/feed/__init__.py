@@ -1,0 +1,1 @@
+"""The persistence of feed: the change feed (the event log) and idempotent POSTs."""

@@ -1,0 +1,1 @@
+"""The persistence of reports: every report, and the exchange rates they convert with."""

@@ -1,0 +1,2 @@
+"""The persistence of sales: opportunities and their lifecycle, seller shares, sales
+processes and stages, configuration lists, campaigns."""

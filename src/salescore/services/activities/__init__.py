@@ -1,0 +1,2 @@
+"""The use cases of activities: activities, follow-ups, notifications and the organization's
+settings."""

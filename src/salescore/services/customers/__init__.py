@@ -1,0 +1,1 @@
+"""The use cases of customers: customers and their contacts."""

@@ -1,0 +1,1 @@
+"""The use cases of feed: the change feed (the event log) and idempotent POSTs."""

@@ -1,0 +1,1 @@
+"""The use cases of reports: every report, and the exchange rates they convert with."""

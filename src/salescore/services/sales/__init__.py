@@ -1,0 +1,2 @@
+"""The use cases of sales: opportunities and their lifecycle, seller shares, sales processes
+and stages, configuration lists, campaigns."""

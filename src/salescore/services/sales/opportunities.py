@@ -1,0 +1,276 @@
+"""Opportunities: create, read, list, change, upsert by external id, delete, history.
+
+Rules chosen where the specs are silent:
+- The default sales process is the owner's default (DOMAIN.md §4); for a user creating
+  their own opportunity that is the caller's. A stage named without a process brings its
+  process along.
+- An upsert by external id creates with the body as a create would; on an existing record
+  it changes only the fields the body carries, as a PATCH would.
+- Changing the owner of an opportunity with one seller moves that seller along (§3 rule 2).
+"""
+
+from dataclasses import replace
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from salescore.domain.access.organization import Organization, check_currency
+from salescore.domain.access.permissions import Caller, Scope, require
+from salescore.domain.errors import Conflict, InvalidInput, NotFound, check_version
+from salescore.domain.listing import ListQuery, Page
+from salescore.domain.sales.opportunities import (
+    Opportunity,
+    ProbabilitySource,
+    Status,
+    change_event,
+    check_can_edit,
+    move,
+    place,
+    set_probability,
+)
+from salescore.domain.sales.processes import SalesProcess, StageKind, default_process_id
+from salescore.domain.sales.shares import first_seller, follow_owner
+from salescore.repositories.feed.events import StoredEvent
+from salescore.repositories.unit_of_work import UnitOfWork
+from salescore.services.activities.follow_ups import schedule_follow_ups
+from salescore.services.references import (
+    RESOURCE_OF_FIELD,
+    check_references,
+    organization_checking,
+)
+
+# Fields a client sets directly; stage, process, probability and owner go through rules.
+PLAIN_FIELDS = ("name", "description", "customer_id", "contact_id", "type_id", "source_id",
+                "campaign_id", "amount", "currency", "margin_amount", "expected_close_date",
+                "project_ref", "external_id")
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC)
+
+
+async def load_process(uow: UnitOfWork, organization_id: int, process_id: int,
+                       field: str = "sales_process_id") -> SalesProcess:
+    """The process an opportunity is placed in, locked until the transaction ends (see
+    OpportunityRepository.pipeline)."""
+    process = await uow.opportunities.pipeline(organization_id, process_id, locked=True)
+    if process is None:
+        raise NotFound("sales process", field=field)
+    return process
+
+
+async def process_of_stage(uow: UnitOfWork, organization_id: int, stage_id: int,
+                           field: str = "stage_id") -> SalesProcess:
+    """The process a stage belongs to; a stage the organization lacks is not found."""
+    process_id = await uow.sales_processes.process_of_stage(organization_id, stage_id)
+    if process_id is None:
+        raise NotFound("stage", field=field)
+    return await load_process(uow, organization_id, process_id, field)
+
+
+def check_receives(process: SalesProcess, field: str) -> None:
+    """A process that is not active cannot receive opportunities (DOMAIN.md §4)."""
+    if not process.active:
+        raise InvalidInput.of(field, "is a sales process that is not active")
+
+
+async def _process_for_new(uow: UnitOfWork, organization_id: int, owner_id: int,
+                           values: dict[str, Any]) -> SalesProcess:
+    if values.get("sales_process_id") is not None:
+        process = await load_process(uow, organization_id, values["sales_process_id"])
+    elif values.get("stage_id") is not None:
+        process = await process_of_stage(uow, organization_id, values["stage_id"])
+    else:
+        chosen = default_process_id(
+            await uow.sales_processes.default_candidates(organization_id, owner_id))
+        if chosen is None:
+            raise InvalidInput.of("sales_process_id", "the organization has no active sales "
+                                                      "process with an open stage")
+        process = await load_process(uow, organization_id, chosen)
+    check_receives(process, "sales_process_id")
+    return process
+
+
+async def new_opportunity(uow: UnitOfWork, caller: Caller, values: dict[str, Any],
+                          now: datetime) -> tuple[Opportunity, Organization]:
+    """A new opportunity from a create request, not yet stored: defaults applied, every
+    reference checked, placed in its stage, its owner its one seller; with the
+    organization (read with the references, in one round trip)."""
+    org = caller.organization_id
+    owner_id = values.get("owner_id") or caller.user_id
+    if owner_id is None:
+        raise InvalidInput.of("owner_id", "is required when an API key creates an opportunity")
+    organization = await organization_checking(uow, org, {**values, "owner_id": owner_id})
+    process = await _process_for_new(uow, org, owner_id, values)
+    stage = (process.first_stage(StageKind.OPEN) if values.get("stage_id") is None
+             else process.stage(values["stage_id"]))
+    if stage is None:
+        raise InvalidInput.of("stage_id", "is not a stage of the sales process")
+    currency = values.get("currency") or organization.base_currency
+    plain: dict[str, Any] = {field: values.get(field) for field in PLAIN_FIELDS
+                             if field not in {"amount", "currency"}}
+    draft = Opportunity(
+        id=0, organization_id=org, owner_id=owner_id, sales_process_id=process.id,
+        stage_id=stage.id, last_open_stage_id=None, status=Status.OPEN,
+        probability=stage.probability, probability_source=ProbabilitySource.STAGE,
+        follow_up_date=values.get("follow_up_date"), previous_follow_up_date=None,
+        loss_reason_id=None, loss_note=None, closed_at=None, created_at=now,
+        created_by=caller.user_id, updated_at=now, updated_by=caller.user_id, version=1,
+        sellers=first_seller(owner_id),
+        **plain,
+        amount=values.get("amount") or Decimal(0), currency=check_currency(currency))
+    return place(draft, stage, now=now, probability=values.get("probability")), organization
+
+
+async def create_opportunity(uow: UnitOfWork, *, caller: Caller,
+                             values: dict[str, Any]) -> Opportunity:
+    require(caller, Scope.OPPORTUNITIES_WRITE)
+    async with uow:
+        if values.get("external_id") is not None and await uow.opportunities.id_by_external_id(
+                caller.organization_id, values["external_id"]):
+            raise Conflict(f"an opportunity with the external id {values['external_id']} "
+                           "exists already")
+        opportunity = await _store_new(uow, caller, values)
+        await uow.commit()
+    return opportunity
+
+
+async def _store_new(uow: UnitOfWork, caller: Caller, values: dict[str, Any]) -> Opportunity:
+    now = now_utc()
+    draft, organization = await new_opportunity(uow, caller, values, now)
+    opportunity = replace(draft, id=await uow.opportunities.add(draft))
+    event = change_event(None, opportunity)
+    assert event is not None
+    uow.emit(caller.organization_id, caller.actor, event)
+    await schedule_follow_ups(uow, caller, None, opportunity, now, organization)
+    return opportunity
+
+
+async def get_opportunity(uow: UnitOfWork, *, caller: Caller,
+                          opportunity_id: int) -> Opportunity:
+    require(caller, Scope.OPPORTUNITIES_READ)
+    async with uow.reading():
+        opportunity = await uow.opportunities.get(caller.organization_id, opportunity_id)
+    if opportunity is None:
+        raise NotFound("opportunity")
+    return opportunity
+
+
+async def list_opportunities(uow: UnitOfWork, *, caller: Caller,
+                             query: ListQuery) -> Page[Opportunity]:
+    require(caller, Scope.OPPORTUNITIES_READ)
+    async with uow.reading():
+        return await uow.opportunities.list(caller.organization_id, query)
+
+
+async def locked_for_change(uow: UnitOfWork, caller: Caller, opportunity_id: int,
+                            if_match: int | None) -> Opportunity:
+    """The opportunity, locked until the transaction ends, once the caller may change it
+    and `If-Match` (if given) names its current version."""
+    opportunity = await uow.opportunities.get(caller.organization_id, opportunity_id,
+                                              for_update=True)
+    if opportunity is None:
+        raise NotFound("opportunity")
+    check_version(opportunity.version, if_match)
+    check_can_edit(caller, opportunity)
+    return opportunity
+
+
+async def store_change(uow: UnitOfWork, caller: Caller, before: Opportunity,
+                       after: Opportunity, now: datetime) -> Opportunity:
+    """Save a changed opportunity with its one event; an unchanged one stays as it is."""
+    event = change_event(before, after)
+    if event is None:
+        return before
+    after = replace(after, updated_at=now, updated_by=caller.user_id,
+                    version=before.version + 1)
+    await uow.opportunities.save(before, after)
+    uow.emit(caller.organization_id, caller.actor, event)
+    await schedule_follow_ups(uow, caller, before, after, now)
+    return after
+
+
+async def apply_changes(uow: UnitOfWork, caller: Caller, before: Opportunity,
+                        values: dict[str, Any], now: datetime) -> Opportunity:
+    """A PATCH's fields applied under the rules of DOMAIN.md §2."""
+    org = caller.organization_id
+    refs = {k: v for k, v in values.items() if k in RESOURCE_OF_FIELD and v is not None}
+    if "contact_id" in refs or ("customer_id" in refs and before.contact_id is not None
+                                and "contact_id" not in values):
+        refs["contact_id"] = values.get("contact_id", before.contact_id)
+        refs["customer_id"] = values.get("customer_id", before.customer_id)
+    await check_references(uow, org, refs)
+    after = replace(before, **{f: values[f] for f in PLAIN_FIELDS if f in values})
+    if "currency" in values:
+        check_currency(values["currency"])
+    if values.get("owner_id") is not None and values["owner_id"] != before.owner_id:
+        after = replace(after, owner_id=values["owner_id"],
+                        sellers=follow_owner(before.sellers, values["owner_id"]))
+    if "follow_up_date" in values and values["follow_up_date"] != before.follow_up_date:
+        after = replace(after, follow_up_date=values["follow_up_date"],
+                        previous_follow_up_date=before.follow_up_date)
+    process_id = values.get("sales_process_id")
+    if process_id is not None and process_id != before.sales_process_id:
+        if values.get("stage_id") is None:
+            raise InvalidInput.of("stage_id", "is required when the sales process changes")
+        process = await load_process(uow, org, process_id)
+        check_receives(process, "sales_process_id")
+        after = move(after, process, values["stage_id"], now=now,
+                     probability=values.get("probability"))
+    elif values.get("stage_id") is not None and values["stage_id"] != before.stage_id:
+        process = await load_process(uow, org, before.sales_process_id)
+        after = move(after, process, values["stage_id"], now=now,
+                     probability=values.get("probability"))
+    elif values.get("probability") is not None:
+        after = set_probability(after, values["probability"])
+    return after
+
+
+async def update_opportunity(uow: UnitOfWork, *, caller: Caller, opportunity_id: int,
+                             values: dict[str, Any], if_match: int | None = None,
+                             ) -> Opportunity:
+    """Change the fields given (PATCH)."""
+    require(caller, Scope.OPPORTUNITIES_WRITE)
+    now = now_utc()
+    async with uow:
+        before = await locked_for_change(uow, caller, opportunity_id, if_match)
+        if values.get("external_id") not in (None, before.external_id) and (
+                await uow.opportunities.id_by_external_id(caller.organization_id,
+                                                          values["external_id"])):
+            raise Conflict(f"an opportunity with the external id {values['external_id']} "
+                           "exists already")
+        after = await store_change(uow, caller, before,
+                                   await apply_changes(uow, caller, before, values, now), now)
+        await uow.commit()
+    return after
+
+
+async def upsert_opportunity(uow: UnitOfWork, *, caller: Caller, external_id: str,
+                             values: dict[str, Any]) -> tuple[Opportunity, bool]:
+    """Create or change the opportunity an integrator knows as `external_id`; True when it
+    was created. Concurrent upserts of one external id are serialised by a lock on it."""
+    require(caller, Scope.OPPORTUNITIES_WRITE)
+    now = now_utc()
+    values = {**values, "external_id": external_id}
+    async with uow:
+        await uow.opportunities.lock_external_id(caller.organization_id, external_id)
+        found = await uow.opportunities.id_by_external_id(caller.organization_id, external_id)
+        if found is None:
+            opportunity = await _store_new(uow, caller, values)
+        else:
+            before = await locked_for_change(uow, caller, found, None)
+            opportunity = await store_change(
+                uow, caller, before, await apply_changes(uow, caller, before, values, now), now)
+        await uow.commit()
+    return opportunity, found is None
+
+
+async def opportunity_history(uow: UnitOfWork, *, caller: Caller, opportunity_id: int,
+                              after_id: int | None, limit: int) -> list[StoredEvent]:
+    """Every recorded change of the opportunity, oldest first: who, when, what from what."""
+    require(caller, Scope.OPPORTUNITIES_READ)
+    async with uow:
+        if await uow.opportunities.get(caller.organization_id, opportunity_id) is None:
+            raise NotFound("opportunity")
+        return await uow.events.of_aggregate(caller.organization_id, "opportunity",
+                                             opportunity_id, after_id=after_id, limit=limit)
