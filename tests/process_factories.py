@@ -9,7 +9,8 @@ from typing import Any
 from httpx import AsyncClient, Response
 from sqlalchemy import insert, select
 
-from salescore.repositories.sales.models import customers, opportunities
+from salescore.repositories.customers.models import customers
+from salescore.repositories.sales.models import opportunities
 from tests.factories import Tenant
 
 DEFAULT_STAGES: list[dict[str, Any]] = [

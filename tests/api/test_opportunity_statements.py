@@ -12,8 +12,8 @@ from sqlalchemy import bindparam, insert, select
 from sqlalchemy.pool import QueuePool
 
 from salescore.domain.events import DomainEvent
+from salescore.repositories.customers.models import customers
 from salescore.repositories.prepared import Prepared, driver
-from salescore.repositories.sales.models import customers
 from salescore.repositories.unit_of_work import UnitOfWork
 from tests.factories import Tenant
 from tests.opportunity_factories import (

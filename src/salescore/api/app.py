@@ -22,13 +22,8 @@ from salescore.api.v1.activities import activities, notifications
 from salescore.api.v1.activities import settings as settings_api
 from salescore.api.v1.customers import customers
 from salescore.api.v1.feed import events
-from salescore.api.v1.reports import exchange_rates
-from salescore.api.v1.reports import history as report_history
-from salescore.api.v1.reports import pipeline as report_pipeline
-from salescore.api.v1.reports import stagnant as reports
-from salescore.api.v1.sales import campaigns, lists, opportunities
-from salescore.api.v1.sales import processes as sales_processes
-from salescore.api.v1.sales import sellers as opportunity_sellers
+from salescore.api.v1.reports import exchange_rates, history, pipeline, stagnant
+from salescore.api.v1.sales import campaigns, lists, opportunities, processes, sellers
 from salescore.repositories.access.auth_notices import AuthListener, local_auth_hook
 from salescore.repositories.database import make_engine, make_sessions
 from salescore.services.access.caller_cache import CallerCache
@@ -82,11 +77,11 @@ def create_app(settings: Settings, database_url: str) -> FastAPI:
     # Routes are matched in order, one by one: the busiest come first. No two routers
     # share a path, so the order changes nothing else.
     for router in [opportunities.router, health.router, auth.router,
-                   opportunity_sellers.router, activities.router, customers.router,
+                   sellers.router, activities.router, customers.router,
                    events.router, users.router, *org_units.routers, api_keys.router,
                    settings_api.router, lists.router, campaigns.router,
-                   sales_processes.router, notifications.router, reports.router,
-                   exchange_rates.router, report_pipeline.router, report_history.router]:
+                   processes.router, notifications.router, stagnant.router,
+                   exchange_rates.router, pipeline.router, history.router]:
         app.include_router(router)
     app.add_middleware(Idempotency)
     app.add_middleware(RequestContext, max_body=settings.max_body_bytes)

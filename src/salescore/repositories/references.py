@@ -7,13 +7,12 @@ from sqlalchemy import BindParameter, ColumnElement, Table, bindparam, exists, s
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from salescore.domain.access.organization import Organization
+from salescore.repositories.access.models import organizations, users
 from salescore.repositories.access.organizations import ORGANIZATION_COLUMNS, organization_of
-from salescore.repositories.models import organizations, users
+from salescore.repositories.customers.models import contacts, customers
 from salescore.repositories.prepared import Prepared, fetchrow
 from salescore.repositories.sales.models import (
     campaigns,
-    contacts,
-    customers,
     loss_reasons,
     opportunities,
     opportunity_types,

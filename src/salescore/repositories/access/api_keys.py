@@ -9,9 +9,9 @@ from salescore.domain.access.organization import ApiKey, Organization
 from salescore.domain.access.permissions import Scope
 from salescore.domain.listing import ListQuery, Page
 from salescore.repositories.access.auth_notices import notify_auth_change
+from salescore.repositories.access.models import api_keys, organizations
 from salescore.repositories.access.organizations import ORGANIZATION_COLUMNS, organization_of
 from salescore.repositories.listing import fetch_page
-from salescore.repositories.models import api_keys, organizations
 
 _public = [c for c in api_keys.c if c.key != "secret_hash"]
 # Built once: authentication runs it on every request the caller cache cannot answer.

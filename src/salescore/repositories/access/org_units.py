@@ -8,9 +8,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from salescore.domain.access.organization import GroupType, OrgUnit, UnitKind
 from salescore.domain.listing import ListQuery, Page
+from salescore.repositories.access.models import departments, sales_groups, sales_regions
 from salescore.repositories.database import unique_or_conflict
 from salescore.repositories.listing import fetch_page
-from salescore.repositories.models import departments, sales_groups, sales_regions
 
 TABLES: dict[UnitKind, Table] = {
     UnitKind.DEPARTMENT: departments,

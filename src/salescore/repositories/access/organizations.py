@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from salescore.domain.access.organization import Organization
 from salescore.repositories.access.auth_notices import notify_auth_change
-from salescore.repositories.models import organizations
+from salescore.repositories.access.models import organizations
 
 
 def _to_domain(row: Any) -> Organization:

@@ -11,11 +11,11 @@ from salescore.domain.access.organization import Organization, UnitKind, User
 from salescore.domain.access.permissions import Role
 from salescore.domain.listing import ListQuery, Page
 from salescore.repositories.access.auth_notices import notify_auth_change
+from salescore.repositories.access.models import organizations, users
+from salescore.repositories.access.models import user_sales_groups as memberships
 from salescore.repositories.access.organizations import ORGANIZATION_COLUMNS, organization_of
 from salescore.repositories.database import unique_or_conflict
 from salescore.repositories.listing import fetch_page
-from salescore.repositories.models import organizations, users
-from salescore.repositories.models import user_sales_groups as memberships
 
 _group_ids = (
     select(func.coalesce(

@@ -10,9 +10,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from salescore.domain.customers.customers import Contact, Customer, CustomerStatus
 from salescore.domain.listing import ListQuery, Page
+from salescore.repositories.customers.models import contacts, customers
 from salescore.repositories.database import unique_or_conflict
 from salescore.repositories.listing import fetch_page, where
-from salescore.repositories.sales.models import contacts, customers, opportunities
+from salescore.repositories.sales.models import opportunities
 
 
 def _columns(table: Table, *names: str) -> dict[str, ColumnElement[Any]]:

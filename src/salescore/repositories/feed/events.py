@@ -27,8 +27,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.types import UserDefinedType
 
 from salescore.domain.events import DomainEvent
-from salescore.repositories.models import event_retention as retention
-from salescore.repositories.models import events
+from salescore.repositories.feed.models import event_retention as retention
+from salescore.repositories.feed.models import events
 from salescore.repositories.prepared import Prepared, as_json, execute_many
 
 

@@ -7,7 +7,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from salescore.repositories.models import idempotency_keys as keys
+from salescore.repositories.feed.models import idempotency_keys as keys
 
 
 @dataclass(frozen=True, slots=True)

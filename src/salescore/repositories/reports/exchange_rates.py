@@ -9,7 +9,7 @@ from salescore.domain.listing import ListQuery, Page
 from salescore.domain.reports.exchange_rates import ExchangeRate
 from salescore.repositories.database import unique_or_conflict
 from salescore.repositories.listing import fetch_page
-from salescore.repositories.sales.models import exchange_rates as rates
+from salescore.repositories.reports.models import exchange_rates as rates
 
 LIST_COLUMNS: dict[str, ColumnElement[Any]] = {
     name: rates.c[name] for name in ("id", "currency", "rate", "valid_from", "created_at",

@@ -5,7 +5,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, case, literal, select
 
-from salescore.repositories.sales.models import exchange_rates as rates
+from salescore.repositories.reports.models import exchange_rates as rates
 
 
 def rate_on(organization_id: int, base_currency: str, currency: ColumnElement[str],

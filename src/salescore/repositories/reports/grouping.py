@@ -47,7 +47,7 @@ from salescore.domain.reports.pipeline import (
     rounded,
     rounded_in_order,
 )
-from salescore.repositories.models import (
+from salescore.repositories.access.models import (
     departments,
     sales_groups,
     sales_regions,

@@ -30,7 +30,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from salescore.domain.reports.history import CloseWindow, Movement
 from salescore.repositories.reports.fx import rate_on
 from salescore.repositories.reports.history_sql import CLOSED, valid_at
-from salescore.repositories.sales.models import exchange_rates
+from salescore.repositories.reports.models import exchange_rates
 from salescore.repositories.sales.models import opportunity_history as h
 
 LINES = ("opening", *(m.value for m in Movement), "closing")

@@ -22,8 +22,8 @@ from sqlalchemy import (
 
 from salescore.domain.activities.activities import ActivityKind
 from salescore.domain.reports.pipeline import GroupKey
+from salescore.repositories.access.models import departments, users
 from salescore.repositories.activities.models import activities as a
-from salescore.repositories.models import departments, users
 from salescore.repositories.reports.fx import rate_on
 from salescore.repositories.reports.history_sql import CLOSED
 from salescore.repositories.sales.models import (

@@ -1,5 +1,5 @@
-"""Typed table models of the opportunities core (migration 0002): configuration lists,
-campaigns, customers, contacts, sales processes, stages, opportunities and their sellers."""
+"""Typed table models of the opportunities core (migrations 0002 and 0005): configuration
+lists, campaigns, sales processes, stages, opportunities, their sellers and their history."""
 
 from datetime import date, datetime
 from decimal import Decimal
@@ -44,37 +44,6 @@ class CampaignRow(Base):
     starts_on: Mapped[date | None]
     ends_on: Mapped[date | None]
     active: Mapped[bool]
-    created_at: Mapped[datetime]
-    updated_at: Mapped[datetime]
-    version: Mapped[int]
-
-
-class CustomerRow(Base):
-    __tablename__ = "customers"
-    organization_id: Mapped[int] = tenant_key()
-    id: Mapped[int] = identity_key()
-    name: Mapped[str] = mapped_column(Text)
-    org_number: Mapped[str | None] = mapped_column(Text)
-    email: Mapped[str | None] = mapped_column(Text)
-    phone: Mapped[str | None] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(Text)
-    external_id: Mapped[str | None] = mapped_column(Text)
-    owner_id: Mapped[int | None]
-    created_at: Mapped[datetime]
-    updated_at: Mapped[datetime]
-    version: Mapped[int]
-
-
-class ContactRow(Base):
-    __tablename__ = "contacts"
-    organization_id: Mapped[int] = tenant_key()
-    id: Mapped[int] = identity_key()
-    customer_id: Mapped[int]
-    name: Mapped[str] = mapped_column(Text)
-    email: Mapped[str | None] = mapped_column(Text)
-    phone: Mapped[str | None] = mapped_column(Text)
-    title: Mapped[str | None] = mapped_column(Text)
-    external_id: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     version: Mapped[int]
@@ -186,15 +155,8 @@ class OpportunityHistoryRow(Base):
     created_at: Mapped[datetime]
 
 
-opportunity_types = table_of(OpportunityTypeRow)
-sources = table_of(SourceRow)
-loss_reasons = table_of(LossReasonRow)
-campaigns = table_of(CampaignRow)
-customers = table_of(CustomerRow)
-contacts = table_of(ContactRow)
-sales_processes = table_of(SalesProcessRow)
-stages = table_of(StageRow)
-opportunities = table_of(OpportunityRow)
+
+
 class OpportunitySellerHistoryRow(Base):
     """A seller's share of an opportunity from `valid_from` until `valid_to` (open:
     current), kept by a trigger on `opportunity_sellers` (migration 0005)."""
@@ -209,6 +171,13 @@ class OpportunitySellerHistoryRow(Base):
     valid_to: Mapped[datetime | None]
 
 
+opportunity_types = table_of(OpportunityTypeRow)
+sources = table_of(SourceRow)
+loss_reasons = table_of(LossReasonRow)
+campaigns = table_of(CampaignRow)
+sales_processes = table_of(SalesProcessRow)
+stages = table_of(StageRow)
+opportunities = table_of(OpportunityRow)
 opportunity_sellers = table_of(OpportunitySellerRow)
 opportunity_history = table_of(OpportunityHistoryRow)
 opportunity_seller_history = table_of(OpportunitySellerHistoryRow)
@@ -223,19 +192,3 @@ sales_process_defaults = Table(
 )
 
 
-class ExchangeRateRow(Base):
-    """How many units of the organization's base currency one unit of `currency` is worth,
-    from `valid_from` until the next rate of that currency (migration 0004)."""
-
-    __tablename__ = "exchange_rates"
-    organization_id: Mapped[int] = tenant_key()
-    id: Mapped[int] = identity_key()
-    currency: Mapped[str] = mapped_column(Text)
-    rate: Mapped[Decimal] = mapped_column(Numeric(20, 10))
-    valid_from: Mapped[date]
-    created_at: Mapped[datetime]
-    updated_at: Mapped[datetime]
-    version: Mapped[int]
-
-
-exchange_rates = table_of(ExchangeRateRow)

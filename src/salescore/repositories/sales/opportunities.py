@@ -34,15 +34,12 @@ from salescore.domain.sales.processes import (
     SalesProcess,
 )
 from salescore.domain.sales.shares import Seller, as_percent
+from salescore.repositories.customers.models import customers
 from salescore.repositories.database import unique_or_conflict
 from salescore.repositories.listing import fetch_page, where
 from salescore.repositories.prepared import Prepared, driver, fetch, fetchrow
-from salescore.repositories.sales.models import (
-    customers,
-    opportunity_sellers,
-    stages,
-)
 from salescore.repositories.sales.models import opportunities as o
+from salescore.repositories.sales.models import opportunity_sellers, stages
 from salescore.repositories.sales.models import sales_processes as processes
 from salescore.repositories.sales.processes import stage_to_domain
 

@@ -38,8 +38,8 @@ from salescore.domain.sales.processes import (
     StageDraft,
     StageKind,
 )
+from salescore.repositories.access.models import users
 from salescore.repositories.listing import fetch_page, where
-from salescore.repositories.models import users
 from salescore.repositories.prepared import Prepared, fetch
 from salescore.repositories.sales.models import opportunities, stages
 from salescore.repositories.sales.models import sales_process_defaults as defaults

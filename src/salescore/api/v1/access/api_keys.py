@@ -8,7 +8,8 @@ from salescore.api.deps import AppStateDep, CallerDep, UnitOfWorkDep
 from salescore.api.errors import problem_responses
 from salescore.api.listing import Filter, ListRequest, PageOf, list_parameters, page_of
 from salescore.api.routing import Router
-from salescore.api.v1.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyRead, Id
+from salescore.api.v1.access.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyRead
+from salescore.api.v1.schemas import Id
 from salescore.services.access import api_keys
 
 router = Router(prefix="/v1/api-keys", tags=["api keys"])

@@ -9,7 +9,7 @@ from salescore.api.deps import AppStateDep, IdentityDep, UnitOfWorkDep
 from salescore.api.errors import problem_responses
 from salescore.api.routing import Router
 from salescore.api.tokens import issue_token
-from salescore.api.v1.schemas import MeRead, TokenRead
+from salescore.api.v1.access.schemas import MeRead, TokenRead
 from salescore.services.access.auth import Identity, log_in
 
 router = Router(prefix="/v1", tags=["auth"])

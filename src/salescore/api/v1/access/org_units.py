@@ -9,16 +9,15 @@ from salescore.api.deps import AppStateDep, CallerDep, IfMatchDep, UnitOfWorkDep
 from salescore.api.errors import problem_responses
 from salescore.api.listing import Filter, ListRequest, PageOf, list_parameters, page_of
 from salescore.api.routing import Router
-from salescore.api.v1.schemas import (
-    Id,
+from salescore.api.v1.access.schemas import (
     OrgUnitCreate,
     OrgUnitRead,
     OrgUnitUpdate,
-    Patch,
     SalesGroupCreate,
     SalesGroupRead,
     SalesGroupUpdate,
 )
+from salescore.api.v1.schemas import Id, Patch
 from salescore.domain.access.organization import GroupType, UnitKind
 from salescore.services.access import org_units
 

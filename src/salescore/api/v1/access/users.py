@@ -8,7 +8,8 @@ from salescore.api.deps import AppStateDep, CallerDep, IfMatchDep, UnitOfWorkDep
 from salescore.api.errors import problem_responses
 from salescore.api.listing import Filter, ListRequest, PageOf, list_parameters, page_of
 from salescore.api.routing import Router
-from salescore.api.v1.schemas import Id, UserCreate, UserRead, UserUpdate
+from salescore.api.v1.access.schemas import UserCreate, UserRead, UserUpdate
+from salescore.api.v1.schemas import Id
 from salescore.domain.access.permissions import Role
 from salescore.services.access import users
 

@@ -8,7 +8,7 @@ from salescore.api.deps import AppStateDep, CallerDep, UnitOfWorkDep
 from salescore.api.errors import problem_responses
 from salescore.api.listing import MAX_LIMIT
 from salescore.api.routing import Router
-from salescore.api.v1.schemas import EventPage, EventRead
+from salescore.api.v1.feed.schemas import EventPage, EventRead
 from salescore.repositories.feed.events import FeedPosition
 from salescore.services.feed.events import read_feed
 

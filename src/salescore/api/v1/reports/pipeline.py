@@ -24,7 +24,7 @@ from salescore.domain.errors import InvalidInput
 from salescore.domain.listing import Condition, Op
 from salescore.domain.patterns import parse_pattern
 from salescore.domain.reports.pipeline import GroupKey, one_group_key, parse_group_by
-from salescore.services.reports import history as history
+from salescore.services.reports import history
 from salescore.services.reports import pipeline as reports
 
 router = Router(prefix="/v1/reports", tags=["reports"])

@@ -14,7 +14,7 @@ from salescore.api.v1.reports.pipeline import (
     FormatParam,
     file_format,
 )
-from salescore.services.reports import stagnant as reports
+from salescore.services.reports import stagnant as service
 
 router = Router(prefix="/v1/reports", tags=["reports"])
 
@@ -34,7 +34,7 @@ async def stagnant(
     scope = f"stagnant:{days}:{owner_id}"
     after_id = None if cursor is None else state.cursors.decode(scope, cursor)[0]
     wanted = file_format(format, accept)
-    used, rows = await reports.stagnant_opportunities(
+    used, rows = await service.stagnant_opportunities(
         uow, caller=caller, days=days, owner_id=owner_id, after_id=after_id,
         limit=None if wanted is not None else limit + 1)
     if wanted is not None:

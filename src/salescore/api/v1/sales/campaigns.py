@@ -9,7 +9,7 @@ from salescore.api.deps import AppStateDep, CallerDep, IfMatchDep, UnitOfWorkDep
 from salescore.api.errors import problem_responses
 from salescore.api.listing import Filter, ListRequest, PageOf, list_parameters, page_of
 from salescore.api.routing import Router
-from salescore.api.v1.customers.schemas import CampaignCreate, CampaignRead, CampaignUpdate
+from salescore.api.v1.sales.setup_schemas import CampaignCreate, CampaignRead, CampaignUpdate
 from salescore.api.v1.schemas import Id
 from salescore.services.sales import campaigns
 
