@@ -22,7 +22,6 @@ from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.pool import PoolProxiedConnection
 from sqlalchemy.sql.compiler import SQLCompiler
-from sqlalchemy.util.concurrency import greenlet_spawn
 
 _DRIVER = "salescore.driver"
 _READER = "salescore.reader"
@@ -63,6 +62,7 @@ class PooledReader:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
         self._checked_out: PoolProxiedConnection | None = None
+        self._session: AsyncSession | None = None
 
     @property
     def used(self) -> bool:
@@ -72,6 +72,7 @@ class PooledReader:
         """Run the session's hot statements on this reader while the session itself has
         no connection."""
         session.info[_READER] = self
+        self._session = session
 
     async def driver(self) -> Connection:
         if self._checked_out is None:
@@ -81,24 +82,29 @@ class PooledReader:
 
     async def release(self) -> None:
         """Back to the pool (a connection that broke is closed instead). The pool's reset
-        has no transaction to roll back: the driver began none."""
+        has no transaction to roll back: the driver began none. Giving it back may close
+        it, which awaits the driver from SQLAlchemy's synchronous pool code: that runs in
+        the session's `run_sync`, as every synchronous SQLAlchemy call from async code
+        must."""
         checked_out, self._checked_out = self._checked_out, None
-        if checked_out is None:
+        if checked_out is None or self._session is None:
             return
         connection = checked_out.driver_connection
-        if connection is None or connection.is_closed():
-            await greenlet_spawn(checked_out.invalidate)
-        else:  # the pool may close it, which awaits the driver
-            await greenlet_spawn(checked_out.close)
+        broken = connection is None or connection.is_closed()
+        await self._session.run_sync(
+            lambda _: checked_out.invalidate() if broken else checked_out.close())
 
 
 async def driver(session: AsyncSession) -> Connection:
     """The asyncpg connection under the session, its transaction begun; a session served
-    by a `PooledReader` that has no connection of its own uses the reader's. SQLAlchemy's
-    adapter begins the transaction lazily, on the first statement it runs itself; a
-    statement run on the driver before that would run, and commit, on its own. For an
-    autocommit session the adapter begins nothing. Kept in the session's `info` for as
-    long as the session's transaction lasts (the connection is the session's till then)."""
+    by a `PooledReader` that has no connection of its own uses the reader's.
+
+    SQLAlchemy's adapter begins the transaction lazily, on the first statement it runs
+    itself, and has no public way to begin it otherwise: a statement run on the driver
+    before that would run, and commit, on its own. So a unit of work whose first statement
+    is a hot one sends an empty statement through SQLAlchemy first (one round trip more).
+    A read's autocommit session begins nothing. Kept in the session's `info` for as long as
+    the session's transaction lasts (the connection is the session's till then)."""
     known = session.info.get(_DRIVER)
     if known is not None and known[0] is session.get_transaction():
         driver_connection: Connection = known[1]
@@ -107,11 +113,9 @@ async def driver(session: AsyncSession) -> Connection:
     if reader is not None and not session.in_transaction():
         return await reader.driver()
     connection = await session.connection()
-    raw = await connection.get_raw_connection()
-    adapter: Any = raw.dbapi_connection  # the adapter has no public way to begin
-    if adapter._transaction is None:
-        await adapter._start_transaction()
-    driver_connection = raw.driver_connection
+    driver_connection = (await connection.get_raw_connection()).driver_connection
+    if reader is None and not driver_connection.is_in_transaction():
+        await connection.exec_driver_sql(";")
     session.info[_DRIVER] = (session.get_transaction(), driver_connection)
     return driver_connection
 
