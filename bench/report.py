@@ -19,6 +19,7 @@ class Options:
     concurrency: int
     seconds: int
     tool: str
+    soak_minutes: float = 10.0
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,1 +1,1 @@
-"""The persistence of feed: the change feed (the event log) and idempotent POSTs."""
+"""The persistence of the feed: the change feed (the event log) and idempotent POSTs."""

@@ -1,1 +1,1 @@
-"""The use cases of feed: the change feed (the event log) and idempotent POSTs."""
+"""The use cases of the feed: the change feed (the event log) and idempotent POSTs."""

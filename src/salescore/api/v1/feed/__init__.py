@@ -1,1 +1,1 @@
-"""The routes of feed: the change feed (the event log) and idempotent POSTs."""
+"""The routes of the feed: the change feed (the event log) and idempotent POSTs."""
