@@ -52,8 +52,12 @@ def database_url(admin_dsn: str) -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def settings(database_url: str) -> Settings:
+    """The suite sends many requests fast, from one address: rate limits and login
+    throttling are off (their own tests turn them on)."""
     return Settings(database_url=database_url, jwt_secret=TEST_SECRET,
-                    data_dir=Path(tempfile.gettempdir()) / "salescore-test-data")
+                    data_dir=Path(tempfile.gettempdir()) / "salescore-test-data",
+                    rate_limit_per_minute=0, rate_limit_unauthenticated_per_minute=0,
+                    login_lock_failures=0)
 
 
 @pytest.fixture(scope="session")

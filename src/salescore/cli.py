@@ -4,16 +4,19 @@ import argparse
 import asyncio
 import json
 import logging
+import signal
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from salescore.database_server import database_url, migrate
+from salescore.database_server import database_url, migrate, release_embedded
 from salescore.domain.errors import DomainError
 from salescore.settings import Settings
 
 
 def _serve(settings: Settings, args: argparse.Namespace) -> None:
+    """Serves until SIGTERM or Ctrl-C, then takes no new connections and gives the requests
+    in flight `shutdown_grace_seconds` to finish before cancelling them."""
     import uvicorn
 
     from salescore.api.app import create_app
@@ -22,7 +25,8 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
     migrate(url)
     app = create_app(settings, url)
     uvicorn.run(app, host=args.host or settings.host, port=args.port or settings.port,
-                log_level=settings.log_level, proxy_headers=False)
+                log_level=settings.log_level, proxy_headers=False,
+                timeout_graceful_shutdown=settings.shutdown_grace_seconds)
 
 
 def _migrate(settings: Settings, args: argparse.Namespace) -> None:
@@ -114,6 +118,10 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> None:
+    """Runs one command. SIGTERM (systemd, Docker, Kubernetes) stops it as Ctrl-C does, so
+    `serve` drains its requests (uvicorn catches both while serving and raises the signal
+    again once done), then ends as after Ctrl-C: exit code 0, the embedded server released."""
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     args = parser().parse_args(argv)
     settings = Settings()
     logging.basicConfig(level=settings.log_level.upper(), stream=sys.stderr,
@@ -127,3 +135,5 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit(2) from None
     except KeyboardInterrupt:
         pass
+    finally:
+        release_embedded()

@@ -30,6 +30,13 @@ def embedded_url(data_dir: Path, database: str = DATABASE) -> str:
     return f"postgresql+asyncpg://postgres@/{database}?host={socket_dir}"
 
 
+def release_embedded() -> None:
+    """This process no longer uses the embedded server: the last salescore process on the
+    data dir stops it, any other leaves it running for the commands still using it."""
+    while _handles:
+        _handles.pop().cleanup()
+
+
 async def create_database(admin_dsn: str, database: str) -> None:
     connection = await asyncpg.connect(admin_dsn)
     try:

@@ -2,9 +2,10 @@
 
 import secrets
 from functools import cached_property
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -32,7 +33,48 @@ class Settings(BaseSettings):
         default=30, ge=0,
         description="How long a process keeps a credential's caller; 0 disables the cache.",
     )
+    shutdown_grace_seconds: int = Field(
+        default=8, ge=0,
+        description="After SIGTERM or Ctrl-C, how long serve lets requests in flight finish; "
+                    "8 s leaves time to stop the embedded database within docker stop's 10 s.",
+    )
+    rate_limit_per_minute: int = Field(
+        default=600, ge=0,
+        description="Requests a minute per credential (API key or token); 0: no limit.",
+    )
+    rate_limit_burst: int = Field(
+        default=600, gt=0,
+        description="Requests a credential may send at once after a quiet spell.",
+    )
+    rate_limit_unauthenticated_per_minute: int = Field(
+        default=60, ge=0,
+        description="Requests a minute per client address without a credential; 0: no limit.",
+    )
+    trusted_proxies: str = Field(
+        default="",
+        description="Comma-separated addresses or networks of proxies whose X-Forwarded-For "
+                    "names the client.",
+    )
+    login_free_failures: int = Field(
+        default=5, ge=0,
+        description="Failed logins for one email before each further attempt must wait.",
+    )
+    login_lock_failures: int = Field(
+        default=10, ge=0,
+        description="Failed logins for one email that lock it (an address: ten times as "
+                    "many); 0: no login throttling.",
+    )
+    login_lock_seconds: int = Field(default=900, gt=0, description="How long a lock lasts.")
     log_level: str = "info"
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _trusted_proxies_are_addresses(cls, value: str) -> str:
+        _networks(value)
+        return value
+
+    def trusted_proxy_networks(self) -> tuple[IPv4Network | IPv6Network, ...]:
+        return _networks(self.trusted_proxies)
 
     @cached_property
     def signing_secret(self) -> str:
@@ -45,3 +87,9 @@ class Settings(BaseSettings):
             path.touch(mode=0o600)
             path.write_text(secrets.token_urlsafe(48))
         return path.read_text().strip()
+
+
+def _networks(addresses: str) -> tuple[IPv4Network | IPv6Network, ...]:
+    """`10.0.0.7, 10.1.0.0/16` as networks (an address is a network of one)."""
+    return tuple(ip_network(part.strip(), strict=False)
+                 for part in addresses.split(",") if part.strip())

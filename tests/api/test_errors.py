@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fastapi import FastAPI
 from httpx import AsyncClient, Response
 
 from salescore.api.app import create_app
@@ -92,6 +93,8 @@ async def test_a_body_that_is_not_an_object_is_refused(client: AsyncClient, tena
     ({"name": "A", "email": "a@x.test", "sales_group_ids": ["x"]}, "sales_group_ids.0"),
     ({"name": "A", "email": "a@x.test", "password": "short"}, "password"),
     ({"name": "   ", "email": "a@x.test"}, "name"),
+    ({"name": " " + "x" * 200, "email": "a@x.test"}, "name"),
+    ({"name": "\x1c", "email": "a@x.test"}, "name"),
     ({"name": "a\x00b", "email": "a@x.test"}, "name"),
     ({"name": "A", "email": "a@x.test", "initials": "\x00"}, "initials"),
     ({"email": "a@x.test"}, "name"),
@@ -103,6 +106,23 @@ async def test_a_wrong_value_is_refused_naming_its_field(
     assert _field(response) == field
     listed = await client.get("/v1/users", params={"email": "a@x.test"}, headers=tenant.admin)
     assert listed.json()["data"] == []
+
+
+@pytest.mark.parametrize(("path", "body"), [
+    ("/v1/users", {"name": "A", "email": "a@x.test", "active": 0}),
+    ("/v1/lists/sources", {"name": "Fair", "active": 0}),
+    ("/v1/campaigns", {"name": "Spring", "active": 1}),
+    ("/v1/sales-processes", {"name": "P", "active": "true",
+                             "stages": [{"name": "S", "probability": "10.00"}]}),
+    ("/v1/activities", {"kind": "task", "subject": "Call", "done": 0}),
+])
+async def test_a_flag_is_json_true_or_false_never_a_number_or_a_string(
+        client: AsyncClient, tenant: Tenant, path: str, body: dict[str, Any]):
+    key = next(name for name in ("active", "done") if name in body)
+    response = await client.post(path, json=body, headers=tenant.admin)
+    assert _field(response) == key
+    assert (await client.patch("/v1/settings", json={"reminder_task_enabled": 1},
+                               headers=tenant.admin)).status_code == 422
 
 
 async def test_an_unknown_enum_value_is_refused(client: AsyncClient, tenant: Tenant):
@@ -185,3 +205,65 @@ async def test_an_unexpected_failure_is_a_generic_500_with_the_request_id(
         assert body["request_id"] == response.headers["x-request-id"]
         if given:
             assert body["request_id"] == "trace-me-42"
+
+
+@pytest.mark.parametrize(("path", "body", "field"), [
+    ("/v1/campaigns", {"name": "C", "starts_on": 0}, "starts_on"),
+    ("/v1/campaigns", {"name": "C", "ends_on": "2026-01-01T00:00:00Z"}, "ends_on"),
+    ("/v1/campaigns", {"name": "C", "starts_on": "01.02.2026"}, "starts_on"),
+    ("/v1/activities", {"kind": "task", "subject": "S", "due_at": 1700000000}, "due_at"),
+    ("/v1/activities", {"kind": "task", "subject": "S", "due_at": "2026-12-01"}, "due_at"),
+    ("/v1/activities", {"kind": "task", "subject": "S",
+                        "due_at": "0001-01-01T00:00:00+01:00"}, "due_at"),
+    ("/v1/exchange-rates", {"currency": "EUR", "rate": "11.5", "valid_from": 20260101},
+     "valid_from"),
+])
+async def test_dates_and_times_in_a_body_are_iso_text_or_refused_naming_it(
+        client: AsyncClient, tenant: Tenant, path: str, body: dict[str, Any], field: str):
+    response = await client.post(path, json=body, headers=tenant.admin)
+    assert _field(response) == field
+    listed = await client.get(path, headers=tenant.admin)
+    assert listed.json()["data"] == []
+
+
+@pytest.mark.parametrize("if_match", ["", "garbage", '"²"'.encode("latin-1")])
+async def test_an_if_match_naming_no_version_is_412_only_for_an_otherwise_valid_request(
+        client: AsyncClient, tenant: Tenant, if_match: str | bytes):
+    """Bad input is refused as such (422 naming the field) before any precondition is
+    weighed; a valid write whose `If-Match` names no version matches none."""
+    user = await make_user(client, tenant)
+    headers: dict[str, str | bytes] = {**tenant.admin, "If-Match": if_match}
+    url = f"/v1/users/{user['id']}"
+    assert _field(await client.patch(url, json={"name": 5}, headers=headers)) == "name"
+    assert _field(await client.delete("/v1/departments/0", headers=headers)) == "unit_id"
+    _assert_problem(await client.patch(url, json={"name": "N"}, headers=headers), 412)
+    assert (await client.get(url, headers=tenant.admin)).json()["name"] == user["name"]
+
+
+async def test_a_body_that_cannot_be_read_is_400_and_every_body_documents_it(
+        app: FastAPI, client: AsyncClient, tenant: Tenant):
+    """A body that is not text (not UTF-8) cannot be parsed at all: 400, a status every
+    operation that takes a body documents, as every POST documents 409 (its
+    Idempotency-Key still running)."""
+    response = await client.post("/v1/departments", content=b'{"name": "\xc3\x28"}',
+                                 headers=tenant.admin | {"Content-Type": "application/json"})
+    _assert_problem(response, 400)
+    assert await department_names(client, tenant) == []
+    spec = app.openapi()
+    for operations in spec["paths"].values():
+        for method, operation in operations.items():
+            if "requestBody" in operation:
+                assert "400" in operation["responses"], (method, operation["operationId"])
+            if method == "post":
+                assert "409" in operation["responses"], operation["operationId"]
+
+
+async def test_a_log_in_with_text_the_database_cannot_hold_is_refused_naming_it(
+        client: AsyncClient, tenant: Tenant):
+    form = {"username": tenant.admin_email, "password": "not the password"}
+    response = await client.post("/v1/auth/token", data=form | {"username": "a\x00b"})
+    assert _field(response) == "username"
+    response = await client.post("/v1/auth/token", data=form | {"client_id": str(2**63)})
+    assert _field(response) == "client_id"
+    response = await client.post("/v1/auth/token", data=form | {"client_id": "²"})
+    _assert_problem(response, 401)

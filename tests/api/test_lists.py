@@ -226,3 +226,75 @@ async def test_departments_page_and_filter_like_users(client: AsyncClient, tenan
     assert _ids(rows) == _ids(made[::-1])
     found = await _list(client, tenant, "/v1/departments", name="%t 3")
     assert [d["name"] for d in found["data"]] == ["Dept 3"]
+
+
+@pytest.mark.parametrize(("path", "parameter", "value"), [
+    ("/v1/opportunities", "probability[gte]", "1.4e106"),
+    ("/v1/opportunities", "probability", "100.001"),
+    ("/v1/opportunities", "amount[lte]", "1e20"),
+    ("/v1/opportunities", "amount", "10.005"),
+    ("/v1/reports/pipeline", "amount[gte]", "1e20"),
+    ("/v1/sales-processes", "stage_count[lte]", "511119985701608"),
+    ("/v1/sales-processes", "in_use[gte]", str(2**31)),
+    ("/v1/lists/sources", "position[gte]", str(-(2**31) - 1)),
+    ("/v1/customers", "owner_id", str(2**63)),
+])
+async def test_a_filter_value_beyond_what_its_column_holds_is_refused_naming_it(
+        client: AsyncClient, tenant: Tenant, path: str, parameter: str, value: str):
+    problem = await _problem(client, tenant, path, **{parameter: value})
+    assert problem["errors"][0]["field"] == parameter
+
+
+async def test_filter_values_at_the_ends_of_their_columns_are_accepted(
+        client: AsyncClient, tenant: Tenant):
+    for path, params in [
+            ("/v1/opportunities", {"probability[lte]": "999.99", "amount[gte]": "-1.5",
+                                   "amount[lte]": "9999999999999999.99"}),
+            ("/v1/sales-processes", {"stage_count[lte]": str(2**31 - 1)}),
+            ("/v1/lists/sources", {"position[gte]": str(-(2**31))}),
+            ("/v1/users", {"id[lte]": str(2**63 - 1)})]:
+        await _list(client, tenant, path, **params)
+
+
+@pytest.mark.parametrize(("path", "parameter", "value"), [
+    ("/v1/reports/win-loss", "to", "0"),
+    ("/v1/reports/win-loss", "from", "2026-01-01T00:00:00Z"),
+    ("/v1/reports/commissions", "to", "20260101"),
+    ("/v1/reports/pipeline", "as_of", "1700000000"),
+    ("/v1/opportunities", "expected_close_date[gte]", "1.5"),
+    ("/v1/opportunities", "updated_at[ne]", "0.5"),
+    ("/v1/opportunities", "closed_at[gte]", "1700000000"),
+    ("/v1/opportunities", "updated_at", "2026-01-01T10:00:00"),
+    ("/v1/activities", "due_at[lte]", "9999-12-31T23:59:59-01:00"),
+    ("/v1/campaigns", "starts_on", "2026-1-1"),
+])
+async def test_dates_and_times_in_a_query_are_iso_text_or_refused_naming_it(
+        client: AsyncClient, tenant: Tenant, path: str, parameter: str, value: str):
+    """A date is YYYY-MM-DD and a time RFC 3339 with an offset: an epoch number, a naive
+    time or another spelling is never guessed at."""
+    problem = await _problem(client, tenant, path, **{parameter: value})
+    assert problem["errors"][0]["field"] == parameter
+
+
+async def test_iso_dates_and_times_in_a_query_are_accepted(client: AsyncClient, tenant: Tenant):
+    await _list(client, tenant, "/v1/reports/win-loss", **{"from": "2026-01-01",
+                                                            "to": "2026-01-31"})
+    await _list(client, tenant, "/v1/opportunities", **{
+        "expected_close_date[gte]": "2026-01-01", "updated_at[gte]": "2026-01-01T10:00:00Z",
+        "updated_at[lte]": "2026-01-01T10:00:00.123456+01:00",
+        "closed_at[ne]": "2026-01-01 10:00:00-05:00"})
+
+
+async def test_a_date_given_to_a_time_filter_is_that_days_start_in_the_organizations_zone(
+        client: AsyncClient, tenant: Tenant):
+    """Europe/Oslo by default: 2026-12-02 starts at 2026-12-01T23:00:00Z."""
+    made = []
+    for due in ("2026-12-01T22:30:00Z", "2026-12-01T23:30:00Z"):
+        response = await client.post("/v1/activities", headers=tenant.admin,
+                                     json={"kind": "task", "subject": due, "due_at": due})
+        assert response.status_code == 201, response.text
+        made.append(response.json()["id"])
+    later = await _list(client, tenant, "/v1/activities", **{"due_at[gte]": "2026-12-02"})
+    assert _ids(later["data"]) == made[1:]
+    earlier = await _list(client, tenant, "/v1/activities", **{"due_at[lte]": "2026-12-02"})
+    assert _ids(earlier["data"]) == made[:1]

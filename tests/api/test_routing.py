@@ -1,6 +1,8 @@
 """The Router (api/routing.py) answers exactly as FastAPI's does: its shortcut only skips
-routes that could not match (that it is quicker is bench's to show, not a test's)."""
+routes that could not match (that it is quicker is bench's to show, not a test's). A method
+the resource a path names lacks is 405 with `Allow` naming exactly the methods it has."""
 
+import pytest
 from fastapi import FastAPI
 from httpx import AsyncClient
 from starlette.routing import BaseRoute, Match
@@ -66,3 +68,31 @@ async def test_every_router_still_answers_its_paths(client: AsyncClient, tenant:
                  "/v1/lists/sources", "/v1/sales-groups"):
         response = await client.get(path, headers=tenant.admin)
         assert response.status_code == 200, (path, response.text)
+
+
+@pytest.mark.parametrize(("method", "path", "allow"), [
+    ("OPTIONS", "/v1/activities", "GET, POST"),
+    ("PUT", "/v1/activities", "GET, POST"),
+    ("OPTIONS", "/v1/opportunities/1", "DELETE, GET, PATCH"),
+    ("PATCH", "/v1/lists/loss-reasons/order", "PUT"),
+    ("GET", "/v1/opportunities/bulk-delete", "POST"),
+    ("DELETE", "/v1/sales-processes/1/stages/order", "PUT"),
+    ("GET", "/v1/customers/by-external-id/contacts", "PUT"),
+    ("POST", "/v1/sales-processes/export", "GET"),
+])
+async def test_a_method_a_resource_lacks_is_405_listing_exactly_the_methods_it_has(
+        client: AsyncClient, tenant: Tenant, method: str, path: str, allow: str):
+    """The resource a path names is the template whose literal segments come first:
+    `/v1/lists/loss-reasons/order` is the order, not the loss reason of id `order`."""
+    response = await client.request(method, path, headers=tenant.key, json={})
+    assert response.status_code == 405, response.text
+    assert response.headers["allow"] == allow
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["request_id"] == response.headers["x-request-id"]
+
+
+async def test_a_parameter_segment_still_takes_what_no_literal_route_names(
+        client: AsyncClient, tenant: Tenant):
+    response = await client.get("/v1/opportunities/by-external-id", headers=tenant.key)
+    assert response.status_code == 422, response.text
+    assert response.json()["errors"][0]["field"] == "opportunity_id"

@@ -13,8 +13,10 @@ from fastapi.openapi.utils import get_openapi
 from salescore import __version__
 from salescore.api import health
 from salescore.api.cursors import CursorCodec
-from salescore.api.errors import PROBLEM, install_error_handlers
+from salescore.api.errors import PROBLEM, install_error_handlers, method_not_allowed
 from salescore.api.middleware import Idempotency, RequestContext
+from salescore.api.rate_limits import RateLimits
+from salescore.api.routing import MethodNotAllowed
 from salescore.api.state import AppState
 from salescore.api.tokens import TokenSettings
 from salescore.api.v1.access import api_keys, auth, org_units, users
@@ -84,6 +86,8 @@ def create_app(settings: Settings, database_url: str) -> FastAPI:
                    exchange_rates.router, pipeline.router, history.router]:
         app.include_router(router)
     app.add_middleware(Idempotency)
+    app.add_middleware(MethodNotAllowed, answer=method_not_allowed)
+    app.add_middleware(RateLimits, settings=settings)
     app.add_middleware(RequestContext, max_body=settings.max_body_bytes)
     app.openapi = lambda: openapi_of(app)  # type: ignore[method-assign]
     return app
@@ -92,7 +96,9 @@ def create_app(settings: Settings, database_url: str) -> FastAPI:
 def openapi_of(app: FastAPI) -> dict[str, Any]:
     """The spec, with every error documented as problem+json: each route's own, plus 422,
     500 and 503 (a request that met a concurrent one and may be sent again) everywhere,
-    401 and 403 wherever a credential is needed, 413 with a body."""
+    401 and 403 wherever a credential is needed, 400 (a body that cannot be read, such as
+    one not in UTF-8) and 413 with a body, 409 on a POST (its `Idempotency-Key` still
+    running)."""
     if app.openapi_schema:
         return app.openapi_schema
     spec = get_openapi(title=app.title, version=app.version, description=app.description,
@@ -102,18 +108,27 @@ def openapi_of(app: FastAPI) -> dict[str, Any]:
     for unused in ("HTTPValidationError", "ValidationError"):
         schemas.pop(unused, None)
     for operations in spec["paths"].values():
-        for operation in operations.values():
+        for method, operation in operations.items():
             responses = operation.setdefault("responses", {})
-            common = {"422": "Unprocessable Content", "500": "Internal Server Error",
-                      "503": "Service Unavailable"}
-            if operation.get("security"):
-                common |= {"401": "Unauthorized", "403": "Forbidden"}
-            if "requestBody" in operation:
-                common["413"] = "Content Too Large"
-            for status, phrase in common.items():
+            for status, phrase in _common_errors(method, operation).items():
                 responses.setdefault(status, {"description": phrase})
             for status, response in responses.items():
                 if status[0] in "45":
                     response["content"] = {PROBLEM: {"schema": problem_ref}}
     app.openapi_schema = spec
     return spec
+
+
+def _common_errors(method: str, operation: dict[str, Any]) -> dict[str, str]:
+    """The errors an operation can answer whatever its route declares."""
+    common = {"422": "Unprocessable Content", "500": "Internal Server Error",
+              "503": "Service Unavailable"}
+    if operation.get("security"):
+        common |= {"401": "Unauthorized", "403": "Forbidden"}
+    if "requestBody" in operation:
+        common |= {"400": "Bad Request", "413": "Content Too Large"}
+    if method == "post":
+        common["409"] = "Conflict"
+    if "health" not in operation.get("tags", []):  # probes are not rate-limited
+        common["429"] = "Too Many Requests"
+    return common

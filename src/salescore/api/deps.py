@@ -9,7 +9,7 @@ from fastapi.security.base import SecurityBase
 from salescore.api.state import AppState
 from salescore.api.tokens import read_token
 from salescore.domain.access.permissions import Caller
-from salescore.domain.errors import NotAuthenticated, PreconditionFailed
+from salescore.domain.errors import NotAuthenticated
 from salescore.repositories.unit_of_work import UnitOfWork
 from salescore.services.access.auth import Identity, api_key_identity, user_identity
 from salescore.services.access.caller_cache import credential_key
@@ -109,13 +109,13 @@ def expected_version(
     if_match: Annotated[str | None, Header(
         description='The ETag read before (`"3"`); a stale one gets 412.')] = None,
 ) -> int | None:
-    """The version `If-Match` names: `"3"`, `W/"3"` or `*` (any)."""
+    """The version `If-Match` names: `"3"`, `W/"3"` or `*` (any). A tag naming no version
+    matches none (0: versions start at 1), so that the write is 412 only once the rest of
+    the request is found valid, never in place of its 422."""
     if if_match is None or if_match.strip() == "*":
         return None
     tag = if_match.strip().removeprefix("W/").strip('"')
-    if not tag.isdigit():
-        raise PreconditionFailed("If-Match does not name a version of this record")
-    return int(tag)
+    return int(tag) if tag.isascii() and tag.isdigit() else 0
 
 
 IfMatchDep = Annotated[int | None, Depends(expected_version)]

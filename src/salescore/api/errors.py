@@ -5,6 +5,7 @@ method, validation, oversized body) and unexpected failures are rendered the sam
 500 says nothing of its cause: the trace goes to the log, under the request id."""
 
 import logging
+from collections.abc import Collection
 from http import HTTPStatus
 from typing import Any
 
@@ -14,6 +15,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from salescore.api.routing import allow_header, resources
 from salescore.domain.errors import (
     Conflict,
     Contended,
@@ -117,8 +119,19 @@ async def _on_validation_error(request: Request, exc: Exception) -> JSONResponse
     return problem(422, "the request is not valid", request=request, errors=errors)
 
 
+def method_not_allowed(request: Request, methods: Collection[str]) -> JSONResponse:
+    """405, with `Allow` naming every method of the resource."""
+    return problem(405, f"this resource has no {request.method}; it has "
+                        f"{allow_header(methods)}", request=request,
+                   headers={"Allow": allow_header(methods)})
+
+
 async def _on_http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 405:
+        allowed = resources(request.app).allowed(request.scope["path"])
+        if allowed:
+            return method_not_allowed(request, allowed)
     detail = exc.detail if exc.status_code != 404 else "no such resource"
     return problem(exc.status_code, str(detail), request=request,
                    headers=dict(exc.headers or {}) or None)

@@ -3,20 +3,31 @@
 DOMAIN.md §7. Unknown parameters are refused, so that a typo never silently widens a list."""
 
 import inspect
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import date, datetime
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Query, Request
 from pydantic import BaseModel
 
-from salescore.api.deps import AppStateDep
+from salescore.api.deps import AppStateDep, CallerDep
+from salescore.api.state import AppState
+from salescore.api.v1.schemas import BigInt, DateIn, TimeOrDateIn
+from salescore.domain.access.permissions import Caller
+from salescore.domain.activities.activities import start_of_day
 from salescore.domain.errors import InvalidInput
 from salescore.domain.listing import Condition, ListQuery, Op, Page, Position, Sort
 from salescore.domain.patterns import parse_pattern
+from salescore.repositories.unit_of_work import UnitOfWork
+from salescore.services.activities.settings import time_zone
 
 T = TypeVar("T")
 MAX_LIMIT = 500
+# A filter declared with a plain type takes the range and the spelling of its column:
+# integers as `bigint`, dates as YYYY-MM-DD, times as RFC 3339 with an offset or as a date
+# (the start of that day in the organization's time zone, DESIGN.md).
+QUERY_TYPES: Mapping[Any, Any] = {int: BigInt, date: DateIn, datetime: TimeOrDateIn}
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,18 +49,83 @@ class ListRequest:
     scope: str
 
 
+@dataclass(frozen=True, slots=True)
+class FilterParameters:
+    """The query parameters of a set of filters, and how to read them into conditions."""
+
+    parameters: list[inspect.Parameter]
+    names: frozenset[str]
+    patterns: frozenset[str]
+    times: frozenset[str]
+
+    async def conditions(self, values: Mapping[str, Any], *, state: AppState,
+                         caller: Caller) -> tuple[Condition, ...]:
+        """The conditions of the filters given (`values` by parameter name); a date given
+        to a time filter stands for the start of that day in the organization's zone."""
+        found = self._conditions(values)
+        if not any(self._day_of_a_time(c) is not None for c in found):
+            return found
+        zone = await time_zone(UnitOfWork(state.reads), caller=caller)
+        return tuple(c if (day := self._day_of_a_time(c)) is None
+                     else replace(c, value=start_of_day(day, zone)) for c in found)
+
+    def _day_of_a_time(self, condition: Condition) -> date | None:
+        value = condition.value
+        return value if condition.field in self.times and type(value) is date else None
+
+    def _conditions(self, values: Mapping[str, Any]) -> tuple[Condition, ...]:
+        found = []
+        for key, value in values.items():
+            if value is None:
+                continue
+            field, _, op = key.partition("__")
+            if isinstance(value, str) and "\x00" in value:
+                raise InvalidInput.of(field if op == Op.EQ else f"{field}[{op}]",
+                                      "must not contain NUL characters")
+            found.append(Condition(
+                field, Op(op), parse_pattern(value) if field in self.patterns else value))
+        return tuple(found)
+
+
 def _parameter(name: str, alias: str, annotation: Any, description: str) -> inspect.Parameter:
     return inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY,
                              annotation=Annotated[annotation | None, Query(
                                  alias=alias, description=description)], default=None)
 
 
+def filter_parameters(filters: Sequence[Filter]) -> FilterParameters:
+    """`field=` for every filter, and `field[gte]=`, `field[lte]=`, `field[ne]=` for those
+    with ranges, each typed as its column (see QUERY_TYPES)."""
+    params, names = [], set()
+    for f in filters:
+        kind = "a pattern: AS% starts, %AS ends, AS contains" if f.pattern else "equal to"
+        annotation = QUERY_TYPES.get(f.type, f.type)
+        params.append(_parameter(f"{f.name}__eq", f.name, annotation, kind))
+        names.add(f.name)
+        for op in (Op.GTE, Op.LTE, Op.NE) if f.ranges else ():
+            alias = f"{f.name}[{op.value}]"
+            params.append(_parameter(f"{f.name}__{op.value}", alias, annotation, op.value))
+            names.add(alias)
+    return FilterParameters(params, frozenset(names),
+                            frozenset(f.name for f in filters if f.pattern),
+                            frozenset(f.name for f in filters if f.type is datetime))
+
+
+def refuse_unknown(request: Request, known: frozenset[str] | set[str], what: str) -> None:
+    """A query parameter that is not one of `known` is refused, naming it."""
+    unknown = sorted(set(request.query_params) - known)
+    if unknown:
+        raise InvalidInput.of(unknown[0], f"is not a parameter of this {what}")
+
+
 def list_parameters(resource: str, filters: Sequence[Filter],
                     sorts: Sequence[str] = ("id",)) -> Callable[..., Any]:
     """A dependency that reads the list parameters of `resource` into a ListRequest."""
+    read = filter_parameters(filters)
     params = [
         inspect.Parameter("request", inspect.Parameter.KEYWORD_ONLY, annotation=Request),
         inspect.Parameter("state", inspect.Parameter.KEYWORD_ONLY, annotation=AppStateDep),
+        inspect.Parameter("caller", inspect.Parameter.KEYWORD_ONLY, annotation=CallerDep),
         inspect.Parameter("limit", inspect.Parameter.KEYWORD_ONLY, annotation=Annotated[
             int, Query(ge=1, le=MAX_LIMIT, description="Rows per page.")], default=50),
         inspect.Parameter("cursor", inspect.Parameter.KEYWORD_ONLY, annotation=Annotated[
@@ -58,55 +134,27 @@ def list_parameters(resource: str, filters: Sequence[Filter],
         inspect.Parameter("sort", inspect.Parameter.KEYWORD_ONLY, annotation=Annotated[
             str, Query(description=f"One of {', '.join(sorts)}; `-` for descending.")],
             default="id"),
+        *read.parameters,
     ]
-    known = {"limit", "cursor", "sort"}
-    for f in filters:
-        kind = "a pattern: AS% starts, %AS ends, AS contains" if f.pattern else "equal to"
-        params.append(_parameter(f"{f.name}__eq", f.name, f.type, kind))
-        known.add(f.name)
-        if f.ranges:
-            for op in (Op.GTE, Op.LTE, Op.NE):
-                alias = f"{f.name}[{op.value}]"
-                params.append(_parameter(f"{f.name}__{op.value}", alias, f.type, op.value))
-                known.add(alias)
-    patterns = {f.name for f in filters if f.pattern}
+    known = read.names | {"limit", "cursor", "sort"}
 
     async def dependency(**kwargs: Any) -> ListRequest:
-        request: Request = kwargs.pop("request")
-        state = kwargs.pop("state")
-        unknown = sorted(set(request.query_params) - known)
-        if unknown:
-            raise InvalidInput.of(unknown[0], "is not a parameter of this list")
+        refuse_unknown(kwargs.pop("request"), known, "list")
+        state, caller = kwargs.pop("state"), kwargs.pop("caller")
         sort = Sort.parse(kwargs.pop("sort"))
         if sort.field not in sorts:
             raise InvalidInput.of("sort", f"must be one of {', '.join(sorts)}")
         limit, cursor = kwargs.pop("limit"), kwargs.pop("cursor")
-        conditions = []
-        for key, value in kwargs.items():
-            if value is None:
-                continue
-            field, _, op = key.partition("__")
-            _check_storable(value, field if op == Op.EQ else f"{field}[{op}]")
-            conditions.append(Condition(
-                field, Op(op), parse_pattern(value) if field in patterns else value))
         scope = f"{resource}:{sort.field}:{int(sort.descending)}"
         after = None
         if cursor is not None:
             value, row_id = state.cursors.decode(scope, cursor)
             after = Position(value, row_id)
-        return ListRequest(ListQuery(tuple(conditions), sort, limit, after), scope)
+        conditions = await read.conditions(kwargs, state=state, caller=caller)
+        return ListRequest(ListQuery(conditions, sort, limit, after), scope)
 
     dependency.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
     return dependency
-
-
-def _check_storable(value: Any, parameter: str) -> None:
-    """Refuse what PostgreSQL cannot compare with: integers beyond bigint, NUL in text."""
-    if isinstance(value, int) and not isinstance(value, bool) and not (
-            -(2**63) <= value < 2**63):
-        raise InvalidInput.of(parameter, "is out of range")
-    if isinstance(value, str) and "\x00" in value:
-        raise InvalidInput.of(parameter, "must not contain NUL characters")
 
 
 def page_of(state: Any, request: ListRequest, page: Page[Any],

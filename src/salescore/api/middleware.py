@@ -62,8 +62,9 @@ class RequestContext:
 
 
 class Idempotency:
-    """`Idempotency-Key` on a POST: the first answer is kept per organization and replayed
-    for a retry with the same body (see services/feed/idempotency.py for the rules)."""
+    """`Idempotency-Key` on a POST: the first answer is kept per caller and route and
+    replayed for the caller's retry with the same body (see services/feed/idempotency.py
+    for the rules). A credential that no longer works gets the route's own 401."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -99,8 +100,8 @@ class Idempotency:
             b"\n".join([scope["path"].encode(), scope.get("query_string", b""), body])).digest()
         uow = UnitOfWork(state.sessions)
         ttl = timedelta(hours=state.settings.idempotency_ttl_hours)
-        org = caller.organization_id
-        claim, replay = await claim_key(uow, organization_id=org, key=key,
+        route = f"POST {scope['path']}"
+        claim, replay = await claim_key(uow, caller=caller, route=route, key=key,
                                         request_hash=digest, ttl=ttl)
         if claim is Claim.MISMATCH:
             await problem(422, "this Idempotency-Key was used with another request body",
@@ -131,7 +132,7 @@ class Idempotency:
         try:
             await self.app(scope, replay_body, capture)
         finally:
-            await finish_key(uow, organization_id=org, key=key,
+            await finish_key(uow, caller=caller, route=route, key=key,
                              status_code=captured["status"], headers=captured["headers"],
                              body=bytes(captured["body"]))
 

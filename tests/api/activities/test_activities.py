@@ -114,6 +114,26 @@ async def test_an_activity_made_alone_is_listed_on_the_opportunity_it_is_linked_
         client, tenant, deal["id"])]
 
 
+async def test_an_activity_linked_to_an_opportunity_later_takes_its_customer(
+        app: FastAPI, client: AsyncClient, tenant: Tenant, world: World):
+    deal = await create_opportunity(client, tenant, world.customer_id)
+    elsewhere = await make_customer(app, tenant)
+    alone = (await client.post("/v1/activities", headers=tenant.admin,
+                               json={"kind": "call", "subject": "Ring Kari"})).json()
+    misfiled = (await client.post("/v1/activities", headers=tenant.admin, json={
+        "kind": "note", "subject": "Met", "customer_id": elsewhere})).json()
+    for activity in (alone, misfiled):
+        linked = await client.patch(f"/v1/activities/{activity['id']}", headers=tenant.admin,
+                                    json={"opportunity_id": deal["id"]})
+        assert linked.status_code == 200, linked.text
+        assert linked.json()["customer_id"] == world.customer_id
+    named = (await client.post("/v1/activities", headers=tenant.admin,
+                               json={"kind": "call", "subject": "Ring Ola"})).json()
+    linked = await client.patch(f"/v1/activities/{named['id']}", headers=tenant.admin,
+                                json={"opportunity_id": deal["id"], "customer_id": elsewhere})
+    assert linked.json()["customer_id"] == elsewhere
+
+
 async def test_an_upsert_schedules_follow_ups_too(client: AsyncClient, tenant: Tenant,
                                                   world: World):
     body = {"name": "Lead", "customer_id": world.customer_id, "owner_id": tenant.admin_id}
@@ -223,12 +243,13 @@ async def test_people_are_notified_of_what_others_give_them(
                       json={"kind": "task", "subject": "Own"})
     inbox = (await client.get("/v1/notifications", params={"unread": "true"},
                               headers=as_seller)).json()["data"]
-    assert sorted(n["type"] for n in inbox) == ["activity_assigned", "opportunity_assigned"]
+    assert sorted(n["type"] for n in inbox) == ["activity_assigned", "opportunity_assigned",
+                                                "seller_share_given"]
     read = await client.post(f"/v1/notifications/{inbox[0]['id']}/read", headers=as_seller)
     assert read.status_code == 200 and read.json()["read_at"] is not None
     unread = (await client.get("/v1/notifications", params={"unread": "true"},
                                headers=as_seller)).json()["data"]
-    assert [n["id"] for n in unread] == [inbox[1]["id"]]
+    assert [n["id"] for n in unread] == [n["id"] for n in inbox[1:]]
     others = await client.post(f"/v1/notifications/{inbox[1]['id']}/read",
                                headers=tenant.admin)
     assert others.status_code == 404

@@ -119,3 +119,54 @@ async def test_a_tampered_feed_cursor_is_refused(client: AsyncClient, tenant: Te
     response = await client.get("/v1/events", params={"after": tampered}, headers=tenant.key)
     assert response.status_code == 422
     assert response.json()["errors"][0]["field"] == "cursor"
+
+
+async def test_a_filtered_read_moves_its_cursor_past_the_events_it_skipped(
+        client: AsyncClient, tenant: Tenant, app: FastAPI):
+    """A reader of `types=` that finds nothing still moves on, so that pruning what it
+    skipped never makes its cursor stale."""
+    await client.post("/v1/departments", json={"name": "Wanted"}, headers=tenant.key)
+    wanted = await _feed(client, tenant, types="department.created")
+    assert [e["data"]["name"] for e in wanted["data"]] == ["Wanted"]
+    await client.post("/v1/sales-regions", json={"name": "Skipped"}, headers=tenant.key)
+    page = await _feed(client, tenant, types="department.created",
+                       after=wanted["next_cursor"])
+    assert page["data"] == []
+    assert not page["has_more"]
+    _, cursor = await _read_all(client, tenant)
+    assert page["next_cursor"] == cursor
+    uow = UnitOfWork(app.state.salescore.sessions)
+    await prune_events(uow, now=datetime.now(UTC) + timedelta(days=1),
+                       retention=timedelta(days=1))
+    after_prune = await client.get("/v1/events", headers=tenant.key, params={
+        "after": page["next_cursor"], "types": "department.created"})
+    assert after_prune.status_code == 200, after_prune.text
+    assert after_prune.json()["data"] == []
+
+
+async def test_a_filtered_read_never_moves_past_a_transaction_still_open(
+        client: AsyncClient, tenant: Tenant, app: FastAPI):
+    _, cursor = await _read_all(client, tenant)
+    sessions = app.state.salescore.sessions
+    async with sessions() as slow, slow.begin():
+        await EventRepository(slow).append([(tenant.organization_id, {"type": "test"},
+                                             DomainEvent("test.slow", "test", 1))])
+        await client.post("/v1/departments", json={"name": "Fast"}, headers=tenant.key)
+        held = await _feed(client, tenant, after=cursor, types="test.slow")
+        assert held["next_cursor"] == cursor
+    after_commit = await _feed(client, tenant, after=cursor, types="test.slow")
+    assert [e["type"] for e in after_commit["data"]] == ["test.slow"]
+    _, everything = await _read_all(client, tenant, cursor)
+    assert after_commit["next_cursor"] == everything
+
+
+async def test_a_full_filtered_page_ends_at_its_last_event(client: AsyncClient,
+                                                          tenant: Tenant):
+    for name in ("One", "Two", "Three"):
+        await client.post("/v1/departments", json={"name": name}, headers=tenant.key)
+    page = await _feed(client, tenant, types="department.created", limit=2)
+    assert [e["data"]["name"] for e in page["data"]] == ["One", "Two"]
+    assert page["has_more"]
+    rest = await _feed(client, tenant, types="department.created",
+                       after=page["next_cursor"])
+    assert [e["data"]["name"] for e in rest["data"]] == ["Three"]

@@ -127,3 +127,34 @@ async def test_with_several_sellers_a_new_owner_leaves_them_alone(
     changed = (await client.patch(f"/v1/opportunities/{deal['id']}", headers=tenant.admin,
                                   json={"owner_id": two})).json()
     assert shares(changed) == [(tenant.admin_id, "60.00"), (one, "40.00")]
+
+
+async def test_setting_a_share_it_already_has_changes_nothing(
+        client: AsyncClient, tenant: Tenant, deal: dict[str, Any]):
+    path = f"/v1/opportunities/{deal['id']}/sellers"
+    one = (await make_user(client, tenant))["id"]
+    added = await client.post(path, headers=tenant.admin, json={"user_id": one, "share": "25"})
+    events = len(await read_events(client, tenant))
+    same = await client.patch(f"{path}/{one}", headers=tenant.admin | {"If-Match": '"2"'},
+                              json={"share": "25.00"})
+    assert same.status_code == 200, same.text
+    assert same.headers["ETag"] == added.headers["ETag"] == '"2"'
+    assert shares(same.json()) == [(tenant.admin_id, "75.00"), (one, "25.00")]
+    assert len(await read_events(client, tenant)) == events
+
+
+async def test_a_new_owner_taking_the_sole_sellers_place_is_a_seller_change(
+        client: AsyncClient, tenant: Tenant, deal: dict[str, Any]):
+    """A feed consumer mirroring shares sees the seller move; the new owner is told of the
+    share as of the assignment."""
+    seller = await make_user(client, tenant)
+    changed = await client.patch(f"/v1/opportunities/{deal['id']}", headers=tenant.admin,
+                                 json={"owner_id": seller["id"]})
+    assert changed.status_code == 200 and changed.json()["version"] == 2
+    event = (await read_events(client, tenant, "opportunity.seller_changed"))[-1]
+    assert (event["aggregate_id"], event["data"]["changes"]["sellers"]) == (deal["id"], {
+        "from": [{"user_id": tenant.admin_id, "share": "100.00"}],
+        "to": [{"user_id": seller["id"], "share": "100.00"}]})
+    inbox = (await client.get("/v1/notifications", headers=tenant.token_for(seller["id"])))
+    assert sorted(n["type"] for n in inbox.json()["data"]) == [
+        "opportunity_assigned", "seller_share_given"]

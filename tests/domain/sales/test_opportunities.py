@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from salescore.domain.access.permissions import Caller, Role, Scope
 from salescore.domain.errors import Conflict, Forbidden, InvalidInput
+from salescore.domain.sales.lists import ListItem, ListKind
 from salescore.domain.sales.opportunities import (
     Opportunity,
     ProbabilitySource,
@@ -17,10 +18,12 @@ from salescore.domain.sales.opportunities import (
     change_event,
     check_can_edit,
     expire,
+    give_loss,
     lose,
     margin_percent,
     move,
     reopen,
+    seller_event,
     set_probability,
     weighted_amount,
     win,
@@ -92,17 +95,59 @@ def test_winning_without_a_stage_takes_the_first_won_stage():
     assert win(opportunity(), PROCESS, now=NOW, stage_id=5).stage_id == 5
 
 
+def reason(reason_id: int = 3, *, active: bool = True) -> ListItem:
+    return ListItem(reason_id, 1, ListKind.LOSS_REASON, "Price", 1, active, NOW, NOW, 1)
+
+
+def lost_with(before: Opportunity, after: Opportunity, item: ListItem | None, *,
+              note: str | None = None, required: bool = False) -> Opportunity:
+    return give_loss(before, after, loss_reason_id=item.id if item else None, loss_note=note,
+                     reason=item, reason_required=required)
+
+
 def test_losing_is_at_zero_with_its_reason():
-    lost = lose(opportunity(), PROCESS, now=NOW, loss_reason_id=3, loss_note="price",
-                reason_required=False)
-    assert (lost.status, lost.probability, lost.stage_id, lost.loss_reason_id) == (
-        Status.LOST, P("0"), 4, 3)
+    before = opportunity()
+    lost = lost_with(before, lose(before, PROCESS, now=NOW), reason(), note="price")
+    assert (lost.status, lost.probability, lost.stage_id, lost.loss_reason_id,
+            lost.loss_note) == (Status.LOST, P("0"), 4, 3, "price")
 
 
 def test_a_required_loss_reason_must_be_given():
+    before = opportunity()
+    with pytest.raises(InvalidInput) as refused:
+        lost_with(before, move(before, PROCESS, 4, now=NOW), None, required=True)
+    assert refused.value.errors[0].field == "loss_reason_id"
+
+
+def test_an_inactive_loss_reason_is_refused():
+    before = opportunity()
+    with pytest.raises(InvalidInput) as refused:
+        lost_with(before, lose(before, PROCESS, now=NOW), reason(active=False))
+    assert refused.value.errors[0].field == "loss_reason_id"
+
+
+def test_a_lost_opportunity_keeps_its_reason_once_retired_or_once_required():
+    lost = opportunity(status=Status.LOST, stage_id=4, closed_at=NOW, loss_reason_id=3)
+    edited = give_loss(lost, replace(lost, amount=P("5")), loss_reason_id=3, loss_note=None,
+                       reason=None, reason_required=True)
+    assert edited.loss_reason_id == 3
+    bare = replace(lost, loss_reason_id=None)
+    assert give_loss(bare, bare, loss_reason_id=None, loss_note="late", reason=None,
+                     reason_required=True).loss_note == "late"
     with pytest.raises(InvalidInput):
-        lose(opportunity(), PROCESS, now=NOW, loss_reason_id=None, loss_note=None,
-             reason_required=True)
+        give_loss(lost, lost, loss_reason_id=None, loss_note=None, reason=None,
+                  reason_required=True)
+
+
+@pytest.mark.parametrize("field", ["loss_reason_id", "loss_note"])
+def test_only_a_lost_opportunity_has_a_loss_reason_or_note(field: str):
+    before = opportunity()
+    with pytest.raises(InvalidInput) as refused:
+        give_loss(before, move(before, PROCESS, 2, now=NOW),
+                  loss_reason_id=3 if field == "loss_reason_id" else None,
+                  loss_note="x" if field == "loss_note" else None, reason=reason(),
+                  reason_required=False)
+    assert refused.value.errors[0].field == field
 
 
 @pytest.mark.parametrize("status", [Status.WON, Status.LOST, Status.EXPIRED])
@@ -117,8 +162,8 @@ def test_a_final_opportunity_must_be_reopened_first(status: Status):
 
 
 def test_reopening_returns_to_the_last_open_stage_and_clears_the_closing():
-    lost = lose(move(opportunity(), PROCESS, 2, now=NOW), PROCESS, now=NOW, loss_reason_id=3,
-                loss_note="price", reason_required=False)
+    before = move(opportunity(), PROCESS, 2, now=NOW)
+    lost = lost_with(before, lose(before, PROCESS, now=NOW), reason(), note="price")
     reopened = reopen(lost, PROCESS)
     assert (reopened.status, reopened.stage_id, reopened.probability) == (
         Status.OPEN, 2, P("50"))
@@ -177,7 +222,15 @@ def test_each_change_leaves_one_event_named_for_what_mattered_most():
     assert moved is not None and moved.type == "opportunity.stage_changed"
     won = change_event(before, win(before, PROCESS, now=NOW))
     assert won is not None and won.type == "opportunity.won"
-    lost = lose(before, PROCESS, now=NOW, loss_reason_id=None, loss_note=None,
-                reason_required=False)
+    lost = lose(before, PROCESS, now=NOW)
     reopened = change_event(lost, reopen(lost, PROCESS))
     assert reopened is not None and reopened.type == "opportunity.reopened"
+
+
+def test_a_seller_change_is_its_own_event_whatever_made_it():
+    before = opportunity()
+    assert seller_event(before, replace(before, name="New")) is None
+    moved = seller_event(before, replace(before, owner_id=11, sellers=(Seller(11, 10_000),)))
+    assert moved is not None and moved.type == "opportunity.seller_changed"
+    assert moved.data["changes"]["sellers"] == {
+        "from": [{"user_id": 10, "share": "100.00"}], "to": [{"user_id": 11, "share": "100.00"}]}

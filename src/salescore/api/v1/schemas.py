@@ -1,16 +1,25 @@
-"""What the request and response bodies of every area are made of: strict bodies, partial
-updates, names, ids, text, money and percentages."""
+"""What the request and response bodies (and query parameters) of every area are made of:
+strict bodies, partial updates, names, ids, text, numbers in their column's range, money and
+percentages, dates and times."""
 
+import re
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, ClassVar
 
 from pydantic import (
     AfterValidator,
+    AwareDatetime,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     PlainSerializer,
+    PlainValidator,
+    StrictBool,
     StringConstraints,
+    TypeAdapter,
+    ValidationError,
     WithJsonSchema,
 )
 
@@ -24,17 +33,34 @@ def _no_nul(text: str) -> str:
     return text
 
 
+def _trimmed(text: str) -> str:
+    """Surrounding whitespace is dropped; what is left must not be empty."""
+    text = text.strip()
+    if not text:
+        raise ValueError("must not be blank")
+    return text
+
+
 NoNul = AfterValidator(_no_nul)
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
-                 NoNul]
-Email = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=320),
-                  NoNul]
+# Text that is trimmed: its length limits hold for the text as sent, as the spec says, and
+# it needs a character that is not whitespace.
+Trimmed = AfterValidator(_trimmed)
+NOT_BLANK = r"\S"
+Name = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=NOT_BLANK),
+                 Trimmed, NoNul]
+Email = Annotated[str, StringConstraints(min_length=3, max_length=320, pattern=NOT_BLANK),
+                  Trimmed, NoNul]
 Initials = Annotated[str, StringConstraints(min_length=1, max_length=10), NoNul]
 Password = Annotated[str, StringConstraints(min_length=8, max_length=200)]
 Id = Annotated[int, Field(ge=1, le=2**63 - 1)]
+# JSON true or false only: 0, 1 and "yes" are refused, not read as booleans.
+Flag = StrictBool
+# Whole numbers as PostgreSQL holds them: `bigint` (ids) and `integer` (positions, counts).
+BigInt = Annotated[int, Field(ge=-(2**63), le=2**63 - 1)]
+Integer = Annotated[int, Field(ge=-(2**31), le=2**31 - 1)]
 Text = Annotated[str, StringConstraints(max_length=10_000), NoNul]
-ExternalId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
-                                              max_length=200), NoNul]
+ExternalId = Annotated[str, StringConstraints(min_length=1, max_length=200,
+                                              pattern=NOT_BLANK), Trimmed, NoNul]
 CENT = Decimal("0.01")
 
 
@@ -50,6 +76,65 @@ Decimal2 = Annotated[Decimal, PlainSerializer(_two_places, return_type=str),
 MoneyIn = Annotated[Decimal, Field(ge=0, max_digits=18, decimal_places=2, allow_inf_nan=False)]
 PercentIn = Annotated[Decimal, Field(ge=0, le=100, max_digits=5, decimal_places=2,
                                      allow_inf_nan=False)]
+# Filters compare with what a column can hold: numeric(18,2) money, numeric(5,2) percentages.
+Money = Annotated[Decimal, Field(max_digits=18, decimal_places=2, allow_inf_nan=False)]
+Percent = Annotated[Decimal, Field(max_digits=5, decimal_places=2, allow_inf_nan=False)]
+
+_DATE_TEXT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_TIME_TEXT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}"
+                        r"(\.[0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2})")
+
+
+def _date_text(value: Any) -> Any:
+    """A date comes as `YYYY-MM-DD` text: an epoch number, a time or any other spelling is
+    refused, not guessed at (DESIGN.md, Times)."""
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    if not isinstance(value, str) or not _DATE_TEXT.fullmatch(value):
+        raise ValueError("must be a date as YYYY-MM-DD")
+    return value
+
+
+def _time_text(value: Any) -> Any:
+    """A time comes as RFC 3339 text with its offset (`2026-01-31T09:00:00Z`,
+    `...+01:00`): an epoch number, a bare date or a time without offset is refused."""
+    if isinstance(value, datetime):
+        return value
+    if not isinstance(value, str) or not _TIME_TEXT.fullmatch(value):
+        raise ValueError("must be a time as RFC 3339 with an offset, "
+                         "e.g. 2026-01-31T09:00:00Z")
+    return value
+
+
+def _storable(moment: datetime) -> datetime:
+    """Python holds years 1 to 9999 in every offset, so a time near either end may have no
+    UTC value to store or compare."""
+    try:
+        moment.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("is out of range") from None
+    return moment
+
+
+DateIn = Annotated[date, BeforeValidator(_date_text)]
+TimeIn = Annotated[AwareDatetime, BeforeValidator(_time_text), AfterValidator(_storable)]
+_DATES: TypeAdapter[date] = TypeAdapter(DateIn)
+_TIMES: TypeAdapter[datetime] = TypeAdapter(TimeIn)
+
+
+def _time_or_date(value: Any) -> datetime | date:
+    """What a time filter takes: a time, or a date (that day's start in the organization's
+    zone, which the list works out)."""
+    looks_like_a_date = isinstance(value, str) and _DATE_TEXT.fullmatch(value)
+    try:
+        return _DATES.validate_python(value) if looks_like_a_date else _TIMES.validate_python(
+            value)
+    except ValidationError as error:
+        raise ValueError(str(error.errors()[0]["msg"]).removeprefix("Value error, ")) from None
+
+
+TimeOrDateIn = Annotated[datetime | date, PlainValidator(_time_or_date), WithJsonSchema({
+    "anyOf": [{"type": "string", "format": "date-time"}, {"type": "string", "format": "date"}]})]
 
 
 class Strict(BaseModel):

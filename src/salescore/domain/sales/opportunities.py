@@ -10,8 +10,9 @@ from typing import Any
 from salescore.domain.access.permissions import Caller, Role
 from salescore.domain.errors import Conflict, Forbidden, InvalidInput
 from salescore.domain.events import DomainEvent, changes
+from salescore.domain.sales.lists import ListItem
 from salescore.domain.sales.processes import SalesProcess, Stage, StageKind
-from salescore.domain.sales.shares import Seller
+from salescore.domain.sales.shares import Seller, as_percent
 
 CENT = Decimal("0.01")
 HUNDRED = Decimal(100)
@@ -162,14 +163,41 @@ def win(opportunity: Opportunity, process: SalesProcess, *, now: datetime,
 
 
 def lose(opportunity: Opportunity, process: SalesProcess, *, now: datetime,
-         loss_reason_id: int | None, loss_note: str | None, reason_required: bool,
          stage_id: int | None = None) -> Opportunity:
-    """Close as lost, in the named lost stage or the process's first one, with a loss
-    reason from the organization's list (required when the organization says so)."""
-    if reason_required and loss_reason_id is None:
-        raise InvalidInput.of("loss_reason_id", "is required by the organization's settings")
-    lost = _close(opportunity, process, StageKind.LOST, stage_id, now)
-    return replace(lost, loss_reason_id=loss_reason_id, loss_note=loss_note)
+    """Close as lost, in the named lost stage or the process's first one; the reason
+    comes with `give_loss`, as on every way into a lost stage."""
+    return _close(opportunity, process, StageKind.LOST, stage_id, now)
+
+
+def gives_loss_reason(before: Opportunity | None, after: Opportunity,
+                      loss_reason_id: int | None) -> bool:
+    """Whether a write gives the opportunity its loss reason: it goes into a lost stage
+    (by losing, moving, PATCH, create or upsert), or a lost one's reason changes."""
+    return after.status is Status.LOST and (
+        before is None or before.status is not Status.LOST
+        or before.loss_reason_id != loss_reason_id)
+
+
+def give_loss(before: Opportunity | None, after: Opportunity, *, loss_reason_id: int | None,
+              loss_note: str | None, reason: ListItem | None,
+              reason_required: bool) -> Opportunity:
+    """The loss reason and note of a write (DOMAIN.md §2): only a lost opportunity has
+    them. A reason it is given (`reason`, the list item `loss_reason_id` names) must be
+    active, and one must be given when the organization requires it. A lost opportunity
+    keeps the reason it has while a write leaves it as it is, even once that reason is
+    deactivated or reasons become required: its loss stays as it was recorded."""
+    if after.status is not Status.LOST:
+        for field, value in (("loss_reason_id", loss_reason_id), ("loss_note", loss_note)):
+            if value is not None:
+                raise InvalidInput.of(field, "is only for an opportunity in a lost stage")
+        return after
+    if gives_loss_reason(before, after, loss_reason_id):
+        if loss_reason_id is None and reason_required:
+            raise InvalidInput.of("loss_reason_id",
+                                  "is required by the organization's settings")
+        if loss_reason_id is not None and (reason is None or not reason.active):
+            raise InvalidInput.of("loss_reason_id", "is a loss reason that is not active")
+    return replace(after, loss_reason_id=loss_reason_id, loss_note=loss_note)
 
 
 def expire(opportunity: Opportunity, *, now: datetime) -> Opportunity:
@@ -270,3 +298,18 @@ def change_event(before: Opportunity | None, after: Opportunity) -> DomainEvent 
     else:
         kind = "opportunity.updated"
     return DomainEvent(kind, "opportunity", after.id, {"changes": diff, "name": after.name})
+
+
+def seller_event(before: Opportunity, after: Opportunity) -> DomainEvent | None:
+    """`opportunity.seller_changed` with the sellers from and to, whatever changed them
+    (a seller added, removed or given another share; a sole seller following a new
+    owner); none when the sellers are as they were."""
+    if after.sellers == before.sellers:
+        return None
+
+    def listed(sellers: tuple[Seller, ...]) -> list[dict[str, Any]]:
+        return [{"user_id": s.user_id, "share": str(as_percent(s.share))} for s in sellers]
+
+    return DomainEvent("opportunity.seller_changed", "opportunity", after.id, {
+        "changes": {"sellers": {"from": listed(before.sellers), "to": listed(after.sellers)}},
+        "name": after.name})

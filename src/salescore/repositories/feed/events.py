@@ -3,7 +3,8 @@
 Feed order is (transaction id, event id). Only events of transactions older than every
 transaction still running are served (`xact_id < pg_snapshot_xmin(pg_current_snapshot())`):
 a transaction still open may yet commit events, but always at a position above everything
-served, so a reader that follows the feed never skips one."""
+served, so a reader that follows the feed never skips one. A reader of some types only
+moves on over the events it was not given, as far as an unfiltered reader would have got."""
 
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -57,6 +58,14 @@ class StoredEvent:
     occurred_at: datetime
 
 
+@dataclass(frozen=True, slots=True)
+class FeedPage:
+    """Events of the feed, and the position the next read starts from (None: the start)."""
+
+    events: list[StoredEvent]
+    reached: FeedPosition | None
+
+
 def _xid8(value: int) -> ColumnElement[Any]:
     return cast(literal(str(value), Text), XID8())
 
@@ -99,15 +108,39 @@ class EventRepository:
         ])
 
     async def feed(self, organization_id: int, *, after: FeedPosition | None,
-                   types: Sequence[str], limit: int) -> list[StoredEvent]:
-        """Committed events past `after` that no running transaction can precede."""
-        stmt = select(*_COLUMNS).where(events.c.organization_id == organization_id, _SAFE)
+                   types: Sequence[str], limit: int) -> FeedPage:
+        """Committed events past `after` that no running transaction can precede, up to
+        `limit`, reaching the last one. Filtered by `types`, a page that is not full
+        reaches the last such event of any type. That end is read first: every event up
+        to it is of a transaction that had ended, so the page read after it sees them all
+        and none of the types can still appear below it."""
+        stmt = select(*_COLUMNS).where(events.c.organization_id == organization_id)
         if after is not None:
             stmt = stmt.where(_beyond(after))
+        end = None
         if types:
-            stmt = stmt.where(events.c.type.in_(types))
+            end = await self._last_safe(organization_id, after=after)
+            if end is None:
+                return FeedPage([], after)
+            stmt = stmt.where(~_beyond(end), events.c.type.in_(types))
+        else:
+            stmt = stmt.where(_SAFE)
         stmt = stmt.order_by(events.c.xact_id, events.c.id).limit(limit)
-        return [_to_stored(r) for r in (await self._session.execute(stmt)).all()]
+        found = [_to_stored(r) for r in (await self._session.execute(stmt)).all()]
+        if end is not None and len(found) < limit:
+            return FeedPage(found, end)
+        return FeedPage(found, found[-1].position if found else after)
+
+    async def _last_safe(self, organization_id: int, *,
+                         after: FeedPosition | None) -> FeedPosition | None:
+        """The last event past `after` that no running transaction can precede."""
+        stmt = select(cast(events.c.xact_id, Text), events.c.id).where(
+            events.c.organization_id == organization_id, _SAFE)
+        if after is not None:
+            stmt = stmt.where(_beyond(after))
+        stmt = stmt.order_by(events.c.xact_id.desc(), events.c.id.desc()).limit(1)
+        row = (await self._session.execute(stmt)).one_or_none()
+        return None if row is None else FeedPosition(int(row[0]), row[1])
 
     async def of_aggregate(self, organization_id: int, aggregate_type: str, aggregate_id: int,
                            *, after_id: int | None, limit: int) -> list[StoredEvent]:

@@ -1,4 +1,5 @@
-"""Idempotency keys: the first answer to a POST, kept per organization and key."""
+"""Idempotency keys: the first answer to a POST, kept per organization and stored key (the
+use case's hash of the caller, route and client's key)."""
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta

@@ -100,7 +100,7 @@ class OpportunityRow(Base):
     probability: Mapped[Decimal] = mapped_column(Percent)
     probability_source: Mapped[str] = mapped_column(Text)
     weighted_amount: Mapped[Decimal] = mapped_column(
-        Money, Computed("half_even_cents(amount * probability / 100)"))
+        Money, Computed("half_even_cents(amount * probability * 0.01)"))
     margin_amount: Mapped[Decimal | None] = mapped_column(Money)
     expected_close_date: Mapped[date | None]
     follow_up_date: Mapped[date | None]

@@ -2,9 +2,9 @@
 
 Rules chosen where the specs are silent: a user's new activity is assigned to them unless
 it names an assignee; an activity on an opportunity takes the opportunity's customer when
-it names none; anyone holding `activities:write` may change or delete any activity of the
-organization (activities are team work); deleting an opportunity keeps its activities,
-unlinked, as customer history."""
+it names none, whether made on it or linked to it later; anyone holding `activities:write`
+may change or delete any activity of the organization (activities are team work);
+deleting an opportunity keeps its activities, unlinked, as customer history."""
 
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -104,12 +104,16 @@ async def _locked(uow: UnitOfWork, caller: Caller, activity_id: int,
 
 async def update_activity(uow: UnitOfWork, *, caller: Caller, activity_id: int,
                           values: dict[str, Any], if_match: int | None = None) -> Activity:
-    """Change the fields given; `done` true sets `done_at`, false clears it."""
+    """Change the fields given; `done` true sets `done_at`, false clears it. Linked to
+    another opportunity without naming a customer, the activity takes the opportunity's
+    customer, as one made on it does."""
     require(caller, Scope.ACTIVITIES_WRITE)
     now = datetime.now(UTC)
     async with uow:
         org = caller.organization_id
         before = await _locked(uow, caller, activity_id, if_match)
+        if values.get("opportunity_id") not in (None, before.opportunity_id):
+            values = await _with_customer_of_opportunity(uow, org, values)
         references = {k: v for k, v in values.items() if k.endswith("_id") and v is not None}
         if "contact_id" in references:
             references["customer_id"] = values.get("customer_id", before.customer_id)

@@ -28,6 +28,15 @@ async def get_settings(uow: UnitOfWork, *, caller: Caller) -> Organization:
     return organization
 
 
+async def time_zone(uow: UnitOfWork, *, caller: Caller) -> str:
+    """The zone the caller's organization reads dates in; any caller may use it to read
+    its own input (no scope needed)."""
+    async with uow:
+        organization = await uow.organizations.get(caller.organization_id)
+    assert organization is not None, "a caller's organization always exists"
+    return organization.time_zone
+
+
 async def update_settings(uow: UnitOfWork, *, caller: Caller,
                           values: dict[str, Any]) -> Organization:
     """Change the settings given; the event names what changed. Setting a value it has

@@ -5,14 +5,17 @@ from datetime import datetime, timedelta
 
 from salescore.domain.access.permissions import Caller, Scope, require
 from salescore.domain.errors import Gone
-from salescore.repositories.feed.events import FeedPosition, StoredEvent
+from salescore.repositories.feed.events import FeedPage, FeedPosition
 from salescore.repositories.unit_of_work import UnitOfWork
 
 
 async def read_feed(uow: UnitOfWork, *, caller: Caller, after: FeedPosition | None,
-                    types: Sequence[str], limit: int) -> list[StoredEvent]:
-    """Events after the cursor, oldest first; a cursor whose events were pruned is refused
-    (the reader must resync) rather than silently jumping the gap."""
+                    types: Sequence[str], limit: int) -> FeedPage:
+    """Events after the cursor, oldest first, and where the next read starts; a cursor
+    whose events were pruned is refused (the reader must resync) rather than silently
+    jumping the gap. A reader of some `types` moves on over the events of other types too,
+    as far as the unfiltered feed is served, so that it never falls behind the retention
+    window for events it did not ask for."""
     require(caller, Scope.EVENTS_READ)
     async with uow:
         pruned = await uow.events.pruned_through(caller.organization_id)

@@ -1,7 +1,8 @@
 """The lifecycle actions of an opportunity (move, win, lose, expire, reopen) and deleting.
 
 Each is one transaction: the opportunity is locked, `If-Match` checked, the caller's right
-to change it checked, the domain rule applied, the state and its one event stored."""
+to change it checked, the domain rule applied, the state and its one event stored. A move
+into a lost stage takes a loss reason and note as losing does (`settle_loss`)."""
 
 from collections.abc import Awaitable, Callable, Sequence
 from decimal import Decimal
@@ -19,7 +20,7 @@ from salescore.domain.sales.opportunities import (
     win,
 )
 from salescore.repositories.unit_of_work import UnitOfWork
-from salescore.services.references import organization_checking
+from salescore.services.sales.losses import settle_loss
 from salescore.services.sales.opportunities import (
     check_receives,
     load_process,
@@ -44,14 +45,17 @@ async def _act(uow: UnitOfWork, caller: Caller, opportunity_id: int, if_match: i
 
 async def move_opportunity(uow: UnitOfWork, *, caller: Caller, opportunity_id: int,
                            stage_id: int, probability: Decimal | None = None,
+                           loss_reason_id: int | None = None, loss_note: str | None = None,
                            if_match: int | None = None) -> Opportunity:
     """To another stage; a stage of another of the organization's processes takes the
-    opportunity to that process."""
+    opportunity to that process. A lost stage takes the loss reason and note."""
     async def action(uow: UnitOfWork, before: Opportunity) -> Opportunity:
         process = await process_of_stage(uow, caller.organization_id, stage_id)
         if process.id != before.sales_process_id:
             check_receives(process, "stage_id")
-        return move(before, process, stage_id, now=now_utc(), probability=probability)
+        moved = move(before, process, stage_id, now=now_utc(), probability=probability)
+        return await settle_loss(uow, caller.organization_id, before, moved, {
+            "loss_reason_id": loss_reason_id, "loss_note": loss_note})
 
     return await _act(uow, caller, opportunity_id, if_match, action)
 
@@ -72,12 +76,10 @@ async def lose_opportunity(uow: UnitOfWork, *, caller: Caller, opportunity_id: i
                            if_match: int | None = None) -> Opportunity:
     async def action(uow: UnitOfWork, before: Opportunity) -> Opportunity:
         org = caller.organization_id
-        organization = await organization_checking(uow, org,
-                                                   {"loss_reason_id": loss_reason_id})
         process = await load_process(uow, org, before.sales_process_id)
-        return lose(before, process, now=now_utc(), loss_reason_id=loss_reason_id,
-                    loss_note=loss_note, stage_id=stage_id,
-                    reason_required=organization.loss_reason_required)
+        lost = lose(before, process, now=now_utc(), stage_id=stage_id)
+        return await settle_loss(uow, org, before, lost, {
+            "loss_reason_id": loss_reason_id, "loss_note": loss_note})
 
     return await _act(uow, caller, opportunity_id, if_match, action)
 

@@ -6,7 +6,13 @@ Rules chosen where the specs are silent:
   process along.
 - An upsert by external id creates with the body as a create would; on an existing record
   it changes only the fields the body carries, as a PATCH would.
-- Changing the owner of an opportunity with one seller moves that seller along (§3 rule 2).
+- Changing the owner of an opportunity with one seller moves that seller along (§3 rule 2),
+  which is a seller change like any other: an `opportunity.seller_changed` event beside the
+  opportunity's own.
+- Every way into a lost stage takes `loss_reason_id` and `loss_note` (see `give_loss`); a
+  lost opportunity's reason may be corrected by PATCH or upsert, under the same checks.
+- An upsert honours `If-Match` on the record there is; naming a version when there is none
+  is 412.
 """
 
 from dataclasses import replace
@@ -16,7 +22,13 @@ from typing import Any
 
 from salescore.domain.access.organization import Organization, check_currency
 from salescore.domain.access.permissions import Caller, Scope, require
-from salescore.domain.errors import Conflict, InvalidInput, NotFound, check_version
+from salescore.domain.errors import (
+    Conflict,
+    InvalidInput,
+    NotFound,
+    PreconditionFailed,
+    check_version,
+)
 from salescore.domain.listing import ListQuery, Page
 from salescore.domain.sales.opportunities import (
     Opportunity,
@@ -26,6 +38,7 @@ from salescore.domain.sales.opportunities import (
     check_can_edit,
     move,
     place,
+    seller_event,
     set_probability,
 )
 from salescore.domain.sales.processes import SalesProcess, StageKind, default_process_id
@@ -38,6 +51,7 @@ from salescore.services.references import (
     check_references,
     organization_checking,
 )
+from salescore.services.sales.losses import settle_loss
 
 # Fields a client sets directly; stage, process, probability and owner go through rules.
 PLAIN_FIELDS = ("name", "description", "customer_id", "contact_id", "type_id", "source_id",
@@ -119,7 +133,8 @@ async def new_opportunity(uow: UnitOfWork, caller: Caller, values: dict[str, Any
         sellers=first_seller(owner_id),
         **plain,
         amount=values.get("amount") or Decimal(0), currency=check_currency(currency))
-    return place(draft, stage, now=now, probability=values.get("probability")), organization
+    placed = place(draft, stage, now=now, probability=values.get("probability"))
+    return await settle_loss(uow, org, None, placed, values, organization), organization
 
 
 async def create_opportunity(uow: UnitOfWork, *, caller: Caller,
@@ -178,14 +193,17 @@ async def locked_for_change(uow: UnitOfWork, caller: Caller, opportunity_id: int
 
 async def store_change(uow: UnitOfWork, caller: Caller, before: Opportunity,
                        after: Opportunity, now: datetime) -> Opportunity:
-    """Save a changed opportunity with its one event; an unchanged one stays as it is."""
-    event = change_event(before, after)
-    if event is None:
+    """Save a changed opportunity with its one event, and `opportunity.seller_changed`
+    when its sellers changed too; an unchanged one stays as it is (same version, no
+    event)."""
+    events = [e for e in (change_event(before, after), seller_event(before, after))
+              if e is not None]
+    if not events:
         return before
     after = replace(after, updated_at=now, updated_by=caller.user_id,
                     version=before.version + 1)
     await uow.opportunities.save(before, after)
-    uow.emit(caller.organization_id, caller.actor, event)
+    uow.emit(caller.organization_id, caller.actor, *events)
     await schedule_follow_ups(uow, caller, before, after, now)
     return after
 
@@ -223,7 +241,7 @@ async def apply_changes(uow: UnitOfWork, caller: Caller, before: Opportunity,
                      probability=values.get("probability"))
     elif values.get("probability") is not None:
         after = set_probability(after, values["probability"])
-    return after
+    return await settle_loss(uow, org, before, after, values)
 
 
 async def update_opportunity(uow: UnitOfWork, *, caller: Caller, opportunity_id: int,
@@ -246,9 +264,12 @@ async def update_opportunity(uow: UnitOfWork, *, caller: Caller, opportunity_id:
 
 
 async def upsert_opportunity(uow: UnitOfWork, *, caller: Caller, external_id: str,
-                             values: dict[str, Any]) -> tuple[Opportunity, bool]:
+                             values: dict[str, Any], if_match: int | None = None,
+                             ) -> tuple[Opportunity, bool]:
     """Create or change the opportunity an integrator knows as `external_id`; True when it
-    was created. Concurrent upserts of one external id are serialised by a lock on it."""
+    was created. Concurrent upserts of one external id are serialised by a lock on it.
+    `If-Match` applies to the opportunity there is; naming a version when there is none
+    is 412."""
     require(caller, Scope.OPPORTUNITIES_WRITE)
     now = now_utc()
     values = {**values, "external_id": external_id}
@@ -256,9 +277,11 @@ async def upsert_opportunity(uow: UnitOfWork, *, caller: Caller, external_id: st
         await uow.opportunities.lock_external_id(caller.organization_id, external_id)
         found = await uow.opportunities.id_by_external_id(caller.organization_id, external_id)
         if found is None:
+            if if_match is not None:
+                raise PreconditionFailed("no opportunity has this external id yet")
             opportunity = await _store_new(uow, caller, values)
         else:
-            before = await locked_for_change(uow, caller, found, None)
+            before = await locked_for_change(uow, caller, found, if_match)
             opportunity = await store_change(
                 uow, caller, before, await apply_changes(uow, caller, before, values, now), now)
         await uow.commit()

@@ -1,15 +1,15 @@
 """The sellers credited with an opportunity (DOMAIN.md §3). The arithmetic is in
-domain/sales/shares.py; here each change is stored with an `opportunity.seller_changed` event."""
+domain/sales/shares.py; here each change is stored with an `opportunity.seller_changed` event.
+A change that leaves the sellers as they were (a share set to the share it has) keeps the
+version and writes no event."""
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from salescore.domain.access.permissions import Caller, Scope, require
-from salescore.domain.events import DomainEvent
 from salescore.domain.sales.opportunities import Opportunity
 from salescore.domain.sales.shares import (
-    Seller,
     ShareChange,
     ShareWarning,
     add_seller,
@@ -25,6 +25,7 @@ from salescore.services.sales.opportunities import (
     get_opportunity,
     locked_for_change,
     now_utc,
+    store_change,
 )
 
 Rule = Callable[[Opportunity], ShareChange]
@@ -40,10 +41,6 @@ class SellersAnswer:
         return as_percent(total(self.opportunity.sellers))
 
 
-def _listed(sellers: tuple[Seller, ...]) -> list[dict[str, object]]:
-    return [{"user_id": s.user_id, "share": str(as_percent(s.share))} for s in sellers]
-
-
 async def _apply(uow: UnitOfWork, caller: Caller, opportunity_id: int, if_match: int | None,
                  rule: Rule, new_user_id: int | None = None) -> SellersAnswer:
     require(caller, Scope.OPPORTUNITIES_WRITE)
@@ -52,15 +49,8 @@ async def _apply(uow: UnitOfWork, caller: Caller, opportunity_id: int, if_match:
         if new_user_id is not None:
             await check_references(uow, caller.organization_id, {"user_id": new_user_id})
         change = rule(before)
-        now = now_utc()
-        after = replace(before, sellers=change.sellers, updated_at=now,
-                        updated_by=caller.user_id, version=before.version + 1)
-        await uow.opportunities.save(before, after)
-        uow.emit(caller.organization_id, caller.actor, DomainEvent(
-            "opportunity.seller_changed", "opportunity", opportunity_id,
-            {"changes": {"sellers": {"from": _listed(before.sellers),
-                                     "to": _listed(after.sellers)}},
-             "name": after.name}))
+        after = await store_change(uow, caller, before,
+                                   replace(before, sellers=change.sellers), now_utc())
         await uow.commit()
     return SellersAnswer(after, change.warnings)
 

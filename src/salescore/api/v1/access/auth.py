@@ -3,14 +3,19 @@
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import Form, Response
+from fastapi import Form, Request, Response
 
 from salescore.api.deps import AppStateDep, IdentityDep, UnitOfWorkDep
-from salescore.api.errors import problem_responses
+from salescore.api.errors import problem, problem_responses
+from salescore.api.rate_limits import client_address
 from salescore.api.routing import Router
 from salescore.api.tokens import issue_token
 from salescore.api.v1.access.schemas import MeRead, TokenRead
-from salescore.services.access.auth import Identity, log_in
+from salescore.api.v1.schemas import NoNul
+from salescore.domain.access.login_throttle import LoginThrottled, ThrottlePolicy
+from salescore.domain.errors import InvalidInput
+from salescore.services.access.auth import Identity
+from salescore.services.access.login_throttle import LoginThrottle, log_in_throttled
 
 router = Router(prefix="/v1", tags=["auth"])
 _ME_BODIES_KEPT = 1024
@@ -44,18 +49,43 @@ def _me_body(identity: Identity) -> bytes:
     return body
 
 
-@router.post("/auth/token", response_model=TokenRead, responses=problem_responses(401))
+@router.post("/auth/token", response_model=TokenRead, responses=problem_responses(401, 429))
 async def create_token(
-    state: AppStateDep, uow: UnitOfWorkDep,
-    username: Annotated[str, Form(description="The user's email.", max_length=320)],
+    request: Request, state: AppStateDep, uow: UnitOfWorkDep,
+    username: Annotated[str, NoNul, Form(description="The user's email.", max_length=320)],
     password: Annotated[str, Form(max_length=200)],
     grant_type: Annotated[str | None, Form(pattern="^password$")] = None,
     client_id: Annotated[str | None, Form(
         description="The organization id, when the email is in several.")] = None,
-) -> TokenRead:
-    """OAuth2 password grant: an email and password for a bearer token."""
-    organization_id = int(client_id) if client_id and client_id.isdigit() else None
-    org, user = await log_in(uow, email=username, password=password,
-                             organization_id=organization_id)
+) -> TokenRead | Response:
+    """OAuth2 password grant: an email and password for a bearer token. Failed logins for
+    one email, or from one address, slow further attempts down and then lock them for a
+    while: 429 with `Retry-After`, the same whether or not the email exists."""
+    organization_id = (int(client_id) if client_id and client_id.isascii()
+                       and client_id.isdigit() else None)
+    if organization_id is not None and organization_id >= 2**63:
+        raise InvalidInput.of("client_id", "is out of range")
+    address = client_address(request.scope, state.settings.trusted_proxy_networks())
+    try:
+        org, user = await log_in_throttled(uow, throttle=login_throttle(request),
+                                           address=address, email=username,
+                                           password=password, organization_id=organization_id)
+    except LoginThrottled as throttled:
+        return problem(429, throttled.detail, request=request,
+                       headers={"Retry-After": str(throttled.retry_after)})
     token = issue_token(state.tokens, organization_id=org, user_id=user, now=datetime.now(UTC))
     return TokenRead(access_token=token, expires_in=int(state.tokens.ttl.total_seconds()))
+
+
+def login_throttle(request: Request) -> LoginThrottle:
+    """The app's memory of failed logins, made from its settings on first use (a test may
+    set its own first)."""
+    found: LoginThrottle | None = getattr(request.app.state, "login_throttle", None)
+    if found is None:
+        settings = request.app.state.salescore.settings
+        found = LoginThrottle(ThrottlePolicy(
+            free_failures=settings.login_free_failures,
+            lock_failures=settings.login_lock_failures,
+            lock_seconds=settings.login_lock_seconds))
+        request.app.state.login_throttle = found
+    return found

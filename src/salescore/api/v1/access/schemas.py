@@ -5,15 +5,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
-from salescore.api.v1.schemas import (
-    Email,
-    Id,
-    Initials,
-    Name,
-    Password,
-    Patch,
-    Strict,
-)
+from salescore.api.v1.schemas import Email, Flag, Id, Initials, Name, Password, Patch, Strict
 from salescore.domain.access.organization import ApiKey, GroupType, OrgUnit, User
 from salescore.domain.access.permissions import Role, Scope
 
@@ -45,7 +37,7 @@ class UserCreate(Strict):
     department_id: Id | None = None
     sales_region_id: Id | None = None
     sales_group_ids: list[Id] = []  # noqa: RUF012 (pydantic copies a default per instance)
-    active: bool = True
+    active: Flag = True
 
 
 class UserUpdate(Patch):
@@ -59,7 +51,7 @@ class UserUpdate(Patch):
     department_id: Id | None = None
     sales_region_id: Id | None = None
     sales_group_ids: list[Id] | None = None
-    active: bool | None = None
+    active: Flag | None = None
 
 
 class UserRead(BaseModel):

@@ -3,25 +3,35 @@
 from datetime import date, datetime
 from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, StringConstraints
+from pydantic import BaseModel, StringConstraints
 
-from salescore.api.v1.schemas import Id, NoNul, Patch, Strict, Text
+from salescore.api.v1.schemas import (
+    NOT_BLANK,
+    Flag,
+    Id,
+    NoNul,
+    Patch,
+    Strict,
+    Text,
+    TimeIn,
+    Trimmed,
+)
 from salescore.domain.activities.activities import Activity, ActivityKind, Origin
 from salescore.domain.activities.notifications import Notification
 from salescore.repositories.reports.stagnant import StagnantRow
 
-Subject = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
-                                           max_length=500), NoNul]
+Subject = Annotated[str, StringConstraints(min_length=1, max_length=500, pattern=NOT_BLANK),
+                    Trimmed, NoNul]
 
 
 class ActivityCreate(Strict):
     kind: ActivityKind
     subject: Subject
     text: Text | None = None
-    due_at: AwareDatetime | None = None
-    starts_at: AwareDatetime | None = None
-    ends_at: AwareDatetime | None = None
-    done: bool = False
+    due_at: TimeIn | None = None
+    starts_at: TimeIn | None = None
+    ends_at: TimeIn | None = None
+    done: Flag = False
     assignee_id: Id | None = None
     customer_id: Id | None = None
     contact_id: Id | None = None
@@ -35,10 +45,10 @@ class ActivityUpdate(Patch):
     kind: ActivityKind | None = None
     subject: Subject | None = None
     text: Text | None = None
-    due_at: AwareDatetime | None = None
-    starts_at: AwareDatetime | None = None
-    ends_at: AwareDatetime | None = None
-    done: bool | None = None
+    due_at: TimeIn | None = None
+    starts_at: TimeIn | None = None
+    ends_at: TimeIn | None = None
+    done: Flag | None = None
     assignee_id: Id | None = None
     customer_id: Id | None = None
     contact_id: Id | None = None

@@ -6,7 +6,7 @@ from pydantic import BaseModel, Field, StringConstraints
 
 from salescore.api.deps import CallerDep, UnitOfWorkDep
 from salescore.api.routing import Router
-from salescore.api.v1.schemas import NoNul, Patch
+from salescore.api.v1.schemas import Flag, NoNul, Patch
 from salescore.domain.access.organization import Organization
 from salescore.services.activities import settings
 
@@ -33,8 +33,8 @@ class SettingsRead(BaseModel):
 class SettingsUpdate(Patch):
     base_currency: Code | None = None
     time_zone: Zone | None = None
-    loss_reason_required: bool | None = None
-    reminder_task_enabled: bool | None = None
+    loss_reason_required: Flag | None = None
+    reminder_task_enabled: Flag | None = None
     reminder_task_days: Annotated[int, Field(ge=0, le=365)] | None = None
     stagnant_days: Annotated[int, Field(ge=1, le=3650)] | None = None
 

@@ -5,11 +5,21 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field, StringConstraints
 
-from salescore.api.v1.schemas import Email, ExternalId, Id, Name, NoNul, Patch, Strict
+from salescore.api.v1.schemas import (
+    NOT_BLANK,
+    Email,
+    ExternalId,
+    Id,
+    Name,
+    NoNul,
+    Patch,
+    Strict,
+    Trimmed,
+)
 from salescore.domain.customers.customers import Contact, Customer, CustomerStatus
 
-Short = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100),
-                  NoNul]
+Short = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=NOT_BLANK),
+                  Trimmed, NoNul]
 
 
 class CustomerUpsert(Strict):

@@ -32,12 +32,12 @@ async def list_events(
         values = state.cursors.decode(SCOPE, after)
         position = FeedPosition(*values) if values else None
     wanted = [t.strip() for t in (types or "").split(",") if t.strip()]
-    found = await read_feed(uow, caller=caller, after=position, types=wanted, limit=limit)
-    last = found[-1].position if found else position
+    page = await read_feed(uow, caller=caller, after=position, types=wanted, limit=limit)
+    last = page.reached
     cursor = state.cursors.encode(SCOPE, [] if last is None else [last.xact_id,
                                                                    last.event_id])
     return EventPage(
         data=[EventRead(id=e.id, type=e.type, aggregate_type=e.aggregate_type,
                         aggregate_id=e.aggregate_id, occurred_at=e.occurred_at,
-                        actor=e.actor, data=e.data) for e in found],
-        next_cursor=cursor, has_more=len(found) == limit)
+                        actor=e.actor, data=e.data) for e in page.events],
+        next_cursor=cursor, has_more=len(page.events) == limit)

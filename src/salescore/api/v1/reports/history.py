@@ -1,7 +1,6 @@
 """The win-loss, funnel, stage-calibration, activity, pipeline-as-of and pipeline-movement
 reports. Unknown parameters are refused, as on the lists."""
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import Depends, Query, Response
@@ -32,12 +31,12 @@ from salescore.api.v1.reports.pipeline import (
     FxDate,
     ReportFormat,
     file_format,
-    filter_parameters,
+    report_filters,
 )
 from salescore.api.v1.reports.pipeline import From as OptionalFrom
 from salescore.api.v1.reports.pipeline import To as OptionalTo
 from salescore.api.v1.reports.schemas import NamedRead
-from salescore.api.v1.schemas import Id
+from salescore.api.v1.schemas import DateIn, Id
 from salescore.domain.reports.history import WIN_LOSS_KEYS, CloseWindow
 from salescore.services.reports import history as reports
 
@@ -45,7 +44,7 @@ router = Router(prefix="/v1/reports", tags=["reports"])
 
 
 def _only(*names: str) -> object:
-    return Depends(filter_parameters([], {*names, "format"}))
+    return Depends(report_filters([], {*names, "format"}))
 
 
 def _file(table: Table, fmt: ReportFormat | None, accept: str | None,
@@ -63,8 +62,8 @@ def _keys(keys: tuple[object, ...]) -> str:
 
 
 ProcessId = Annotated[Id, Query(description="The sales process whose stages to report.")]
-From = Annotated[date, Query(alias="from", description="First day, inclusive.")]
-To = Annotated[date, Query(description="Last day, inclusive.")]
+From = Annotated[DateIn, Query(alias="from", description="First day, inclusive.")]
+To = Annotated[DateIn, Query(description="Last day, inclusive.")]
 
 
 @router.get("/win-loss", response_model=WinLossReportRead, responses=REPORT_RESPONSES)
@@ -138,10 +137,10 @@ async def pipeline_movement_report(
         caller: CallerDep, uow: UnitOfWorkDep,
         _: Annotated[object, _only("from", "to", "close_from", "close_to", "fx_date")],
         start: From, to: To,
-        close_from: Annotated[date | None, Query(description=(
+        close_from: Annotated[DateIn | None, Query(description=(
             "Count as pipeline only opportunities expected to close on or after this "
             "day."))] = None,
-        close_to: Annotated[date | None, Query(description=(
+        close_to: Annotated[DateIn | None, Query(description=(
             "... and on or before this day; moving out of the window is `slipped`, "
             "into it `pulled_in`."))] = None,
         fx_date: FxDate = None, format: FormatParam = None,

@@ -4,15 +4,14 @@ or `xlsx`, or an `Accept` header naming text/csv or the xlsx media type."""
 import inspect
 from collections.abc import Callable, Collection, Sequence
 from datetime import date, datetime
-from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any
 
 from fastapi import Depends, Header, Query, Request, Response
 
-from salescore.api.deps import CallerDep, UnitOfWorkDep
+from salescore.api.deps import AppStateDep, CallerDep, UnitOfWorkDep
 from salescore.api.exports import MEDIA_TYPES, ExportFormat, export_response
-from salescore.api.listing import Filter
+from salescore.api.listing import Filter, filter_parameters, refuse_unknown
 from salescore.api.routing import Router
 from salescore.api.v1.reports.schemas import (
     CampaignReportRead,
@@ -20,9 +19,8 @@ from salescore.api.v1.reports.schemas import (
     PipelineReportRead,
     report_table,
 )
-from salescore.domain.errors import InvalidInput
-from salescore.domain.listing import Condition, Op
-from salescore.domain.patterns import parse_pattern
+from salescore.api.v1.schemas import DateIn, Money, Percent
+from salescore.domain.listing import Condition
 from salescore.domain.reports.pipeline import GroupKey, one_group_key, parse_group_by
 from salescore.services.reports import history
 from salescore.services.reports import pipeline as reports
@@ -35,7 +33,7 @@ PIPELINE_FILTERS = [
     Filter("contact_id", int), Filter("campaign_id", int), Filter("stage_id", int),
     Filter("sales_process_id", int), Filter("type_id", int), Filter("source_id", int),
     Filter("external_id", str), Filter("id", int, ranges=True),
-    Filter("amount", Decimal, ranges=True), Filter("probability", Decimal, ranges=True),
+    Filter("amount", Money, ranges=True), Filter("probability", Percent, ranges=True),
     Filter("expected_close_date", date, ranges=True),
     Filter("follow_up_date", date, ranges=True), Filter("created_at", datetime, ranges=True),
     Filter("updated_at", datetime, ranges=True),
@@ -44,7 +42,6 @@ REPORT_RESPONSES: dict[int | str, dict[str, Any]] = {200: {
     "description": "The report; with `format` or `Accept`, a CSV or xlsx file of its rows.",
     "content": {MEDIA_TYPES[f].split(";")[0]: {"schema": {"type": "string", "format": "binary"}}
                 for f in (ExportFormat.CSV, ExportFormat.XLSX)}}}
-_BIGINT = 2**63
 
 
 class ReportFormat(StrEnum):
@@ -57,10 +54,10 @@ FormatParam = Annotated[ReportFormat | None, Query(
     alias="format", description="`csv` or `xlsx` for a file; default JSON, or what "
                                 "`Accept` asks for.")]
 AcceptHeader = Annotated[str | None, Header(include_in_schema=False)]
-FxDate = Annotated[date | None, Query(description="Convert at the rates valid on this "
+FxDate = Annotated[DateIn | None, Query(description="Convert at the rates valid on this "
                                                   "day; default today (organization's zone).")]
-From = Annotated[date | None, Query(alias="from", description="First day, inclusive.")]
-To = Annotated[date | None, Query(description="Last day, inclusive.")]
+From = Annotated[DateIn | None, Query(alias="from", description="First day, inclusive.")]
+To = Annotated[DateIn | None, Query(description="Last day, inclusive.")]
 
 
 def file_format(given: ReportFormat | None, accept: str | None) -> ExportFormat | None:
@@ -77,55 +74,31 @@ def file_format(given: ReportFormat | None, accept: str | None) -> ExportFormat 
     return None
 
 
-def _parameter(name: str, alias: str, annotation: Any, description: str) -> inspect.Parameter:
-    return inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=None,
-                             annotation=Annotated[annotation | None, Query(
-                                 alias=alias, description=description)])
-
-
-def filter_parameters(filters: Sequence[Filter], own: Collection[str]) -> Callable[..., Any]:
+def report_filters(filters: Sequence[Filter], own: Collection[str]) -> Callable[..., Any]:
     """A dependency reading `filters` as the lists do (`field`, `field[gte]`, `[lte]`,
     `[ne]`, text patterns), refusing any parameter that is neither a filter nor `own`."""
-    params = [inspect.Parameter("request", inspect.Parameter.KEYWORD_ONLY,
-                                annotation=Request)]
-    known = set(own)
-    for f in filters:
-        params.append(_parameter(f"{f.name}__eq", f.name, f.type,
-                                 "a pattern: AS% starts, %AS ends, AS contains"
-                                 if f.pattern else "equal to"))
-        known.add(f.name)
-        for op in (Op.GTE, Op.LTE, Op.NE) if f.ranges else ():
-            params.append(_parameter(f"{f.name}__{op.value}", f"{f.name}[{op.value}]",
-                                     f.type, op.value))
-            known.add(f"{f.name}[{op.value}]")
-    patterns = {f.name for f in filters if f.pattern}
+    read = filter_parameters(filters)
+    params = [
+        inspect.Parameter("request", inspect.Parameter.KEYWORD_ONLY, annotation=Request),
+        inspect.Parameter("state", inspect.Parameter.KEYWORD_ONLY, annotation=AppStateDep),
+        inspect.Parameter("caller", inspect.Parameter.KEYWORD_ONLY, annotation=CallerDep),
+        *read.parameters]
+    known = read.names | set(own)
 
     async def dependency(**kwargs: Any) -> tuple[Condition, ...]:
-        unknown = sorted(set(kwargs.pop("request").query_params) - known)
-        if unknown:
-            raise InvalidInput.of(unknown[0], "is not a parameter of this report")
-        conditions = []
-        for key, value in kwargs.items():
-            if value is None:
-                continue
-            field, _, op = key.partition("__")
-            if (isinstance(value, int) and not -_BIGINT <= value < _BIGINT) or (
-                    isinstance(value, str) and "\x00" in value):
-                raise InvalidInput.of(field if op == Op.EQ else f"{field}[{op}]",
-                                      "is out of range")
-            conditions.append(Condition(
-                field, Op(op), parse_pattern(value) if field in patterns else value))
-        return tuple(conditions)
+        refuse_unknown(kwargs.pop("request"), known, "report")
+        state, caller = kwargs.pop("state"), kwargs.pop("caller")
+        return await read.conditions(kwargs, state=state, caller=caller)
 
     dependency.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
     return dependency
 
 
-PipelineFilters = Annotated[tuple[Condition, ...], Depends(filter_parameters(
+PipelineFilters = Annotated[tuple[Condition, ...], Depends(report_filters(
     PIPELINE_FILTERS, {"group_by", "as_of", "fx_date", "format"}))]
-CommissionsFilters = Annotated[tuple[Condition, ...], Depends(filter_parameters(
+CommissionsFilters = Annotated[tuple[Condition, ...], Depends(report_filters(
     [], {"from", "to", "fx_date", "format"}))]
-CampaignsFilters = Annotated[tuple[Condition, ...], Depends(filter_parameters(
+CampaignsFilters = Annotated[tuple[Condition, ...], Depends(report_filters(
     [], {"group_by", "from", "to", "fx_date", "format"}))]
 GROUP_BY = ("Comma-separated: " + ", ".join(k.value for k in GroupKey) + ". `seller` splits "
             "by share; department, sales_region and sales_group are the owner's.")
@@ -135,7 +108,7 @@ GROUP_BY = ("Comma-separated: " + ", ".join(k.value for k in GroupKey) + ". `sel
 async def pipeline_report(
         caller: CallerDep, uow: UnitOfWorkDep, conditions: PipelineFilters,
         group_by: Annotated[str | None, Query(description=GROUP_BY)] = None,
-        as_of: Annotated[date | None, Query(description=(
+        as_of: Annotated[DateIn | None, Query(description=(
             "The pipeline as it stood at the end of this past day (organization's zone), "
             "rebuilt from the history, `seller` by the shares held then; the filters the "
             "history does not keep (q, name, contact_id, external_id, follow_up_date, "

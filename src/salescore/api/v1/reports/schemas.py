@@ -11,7 +11,7 @@ from pydantic import WithJsonSchema as JsonSchema
 from typing_extensions import TypedDict
 
 from salescore.api.exports import Cell, Table
-from salescore.api.v1.schemas import Decimal2, NoNul, Patch, Strict
+from salescore.api.v1.schemas import DateIn, Decimal2, NoNul, Patch, Strict
 from salescore.domain.reports.exchange_rates import ExchangeRate, rate_text
 from salescore.domain.reports.pipeline import (
     PERIODS,
@@ -39,14 +39,14 @@ RateOut = Annotated[Decimal, PlainSerializer(rate_text, return_type=str), JsonSc
 class ExchangeRateCreate(Strict):
     currency: Currency
     rate: RateIn
-    valid_from: date = Field(description="The first day the rate applies; it applies until "
+    valid_from: DateIn = Field(description="The first day the rate applies; it applies until "
                                          "the next rate of the currency.")
 
 
 class ExchangeRateUpdate(Patch):
     currency: Currency | None = None
     rate: RateIn | None = None
-    valid_from: date | None = None
+    valid_from: DateIn | None = None
 
 
 class ExchangeRateRead(BaseModel):

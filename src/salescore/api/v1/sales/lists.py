@@ -16,7 +16,7 @@ from salescore.api.v1.sales.setup_schemas import (
     ListItemUpdate,
     ListOrder,
 )
-from salescore.api.v1.schemas import Id
+from salescore.api.v1.schemas import Id, Integer
 from salescore.domain.sales.lists import ListKind
 from salescore.services.sales import lists
 
@@ -38,7 +38,7 @@ def _add_routes(kind: ListKind, path: str) -> None:
     Listing = Annotated[ListRequest, Depends(_by_position(list_parameters(
         f"lists/{path}",
         [Filter("id", int, ranges=True), Filter("name", str, pattern=True),
-         Filter("active", bool), Filter("position", int, ranges=True)],
+         Filter("active", bool), Filter("position", Integer, ranges=True)],
         sorts=("position", "id", "name", "created_at", "updated_at"))))]
     name = path.replace("-", "_")
 

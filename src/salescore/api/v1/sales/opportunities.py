@@ -1,7 +1,6 @@
 """Opportunities: the records, their lifecycle actions, history and bulk delete."""
 
 from datetime import date, datetime
-from decimal import Decimal
 from typing import Annotated
 
 from fastapi import Depends, Query, Response, status
@@ -24,7 +23,7 @@ from salescore.api.v1.sales.opportunity_schemas import (
     ReopenRequest,
     WinRequest,
 )
-from salescore.api.v1.schemas import ExternalId, Id
+from salescore.api.v1.schemas import ExternalId, Id, Money, Percent
 from salescore.domain.sales.opportunities import Opportunity, Status
 from salescore.services.sales import lifecycle as actions
 from salescore.services.sales import opportunities as service
@@ -38,8 +37,8 @@ OpportunityList = Annotated[ListRequest, Depends(list_parameters("opportunities"
     Filter("contact_id", int), Filter("campaign_id", int), Filter("stage_id", int),
     Filter("sales_process_id", int), Filter("status", Status, ranges=False),
     Filter("type_id", int), Filter("source_id", int), Filter("external_id", str),
-    Filter("id", int, ranges=True), Filter("amount", Decimal, ranges=True),
-    Filter("probability", Decimal, ranges=True),
+    Filter("id", int, ranges=True), Filter("amount", Money, ranges=True),
+    Filter("probability", Percent, ranges=True),
     Filter("expected_close_date", date, ranges=True),
     Filter("follow_up_date", date, ranges=True), Filter("closed_at", datetime, ranges=True),
     Filter("created_at", datetime, ranges=True), Filter("updated_at", datetime, ranges=True),
@@ -100,12 +99,13 @@ async def bulk_delete(body: BulkDeleteRequest, caller: CallerDep,
             responses={201: {"description": "Created", "model": OpportunityRead},
                        **WRITE_ERRORS})
 async def upsert_opportunity(external_id: ExternalId, body: OpportunityUpsert,
-                             caller: CallerDep, uow: UnitOfWorkDep) -> Response:
+                             caller: CallerDep, uow: UnitOfWorkDep,
+                             if_match: IfMatchDep) -> Response:
     """Create the opportunity with this external id (201), or change the fields given on
-    the one that has it (200). Safe to retry."""
+    the one that has it (200). Safe to retry. `If-Match` applies to the one there is."""
     opportunity, created = await service.upsert_opportunity(
-        uow, caller=caller, external_id=external_id,
-        values=body.model_dump(exclude_unset=True))
+        uow, caller=caller, external_id=external_id, values=body.changes(),
+        if_match=if_match)
     if created:
         return _answer(opportunity, status.HTTP_201_CREATED, located=True)
     return _answer(opportunity)
@@ -136,10 +136,12 @@ async def delete_opportunity(opportunity_id: Id, caller: CallerDep, uow: UnitOfW
 async def move_opportunity(opportunity_id: Id, body: MoveRequest, caller: CallerDep,
                            uow: UnitOfWorkDep, if_match: IfMatchDep) -> Response:
     """To another stage, its probability following unless given. A stage of another
-    process moves the opportunity to that process. Closed ones must be reopened first."""
+    process moves the opportunity to that process. Closed ones must be reopened first.
+    A lost stage takes `loss_reason_id` and `loss_note` as `/lose` does."""
     return _answer(await actions.move_opportunity(
         uow, caller=caller, opportunity_id=opportunity_id, stage_id=body.stage_id,
-        probability=body.probability, if_match=if_match))
+        probability=body.probability, loss_reason_id=body.loss_reason_id,
+        loss_note=body.loss_note, if_match=if_match))
 
 
 @router.post("/{opportunity_id}/win", response_model=OpportunityRead, responses=WRITE_ERRORS)
@@ -157,7 +159,8 @@ async def win_opportunity(opportunity_id: Id, caller: CallerDep, uow: UnitOfWork
 async def lose_opportunity(opportunity_id: Id, caller: CallerDep, uow: UnitOfWorkDep,
                            if_match: IfMatchDep,
                            body: LoseRequest | None = None) -> Response:
-    """Lost: probability 0, closed now; a loss reason may be required by the settings."""
+    """Lost: probability 0, closed now; the loss reason must be active, and may be
+    required by the settings."""
     body = body or LoseRequest()
     return _answer(await actions.lose_opportunity(
         uow, caller=caller, opportunity_id=opportunity_id, loss_reason_id=body.loss_reason_id,

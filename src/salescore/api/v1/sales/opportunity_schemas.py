@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, Field, StringConstraints
 
 from salescore.api.v1.schemas import (
+    DateIn,
     Decimal2,
     ExternalId,
     Id,
@@ -28,6 +29,14 @@ Currency = Annotated[str, StringConstraints(min_length=3, max_length=3), NoNul,
 MarginIn = Annotated[Decimal, Field(max_digits=18, decimal_places=2, allow_inf_nan=False,
                                     description="May be negative: a deal sold at a loss.")]
 ShortText = Annotated[str, StringConstraints(max_length=200), NoNul]
+LossReasonId = Annotated[Id, Field(description="An active loss reason; only for a lost "
+                                               "stage, required there when the "
+                                               "organization's settings say so.")]
+LossNote = Annotated[Text, Field(description="Only for a lost stage.")]
+# What a write that changes fields (PATCH, the upsert) may set to null.
+NULLABLE_FIELDS = frozenset({"description", "contact_id", "type_id", "source_id",
+                             "campaign_id", "margin_amount", "expected_close_date",
+                             "follow_up_date", "project_ref", "loss_reason_id", "loss_note"})
 
 
 class _OpportunityFields(Strict):
@@ -47,9 +56,11 @@ class _OpportunityFields(Strict):
     probability: PercentIn | None = Field(
         default=None, description="Set by hand; otherwise the stage's probability.")
     margin_amount: MarginIn | None = None
-    expected_close_date: date | None = None
-    follow_up_date: date | None = None
+    expected_close_date: DateIn | None = None
+    follow_up_date: DateIn | None = None
     project_ref: ShortText | None = None
+    loss_reason_id: LossReasonId | None = None
+    loss_note: LossNote | None = None
 
 
 class OpportunityCreate(_OpportunityFields):
@@ -58,18 +69,19 @@ class OpportunityCreate(_OpportunityFields):
     external_id: ExternalId | None = None
 
 
-class OpportunityUpsert(_OpportunityFields):
+class OpportunityUpsert(_OpportunityFields, Patch):
     """The opportunity an integrator knows by its external id: created with these fields,
-    or, when it exists, changed in the fields given."""
+    or, when it exists, changed in the fields given. `null` only where a PATCH takes it,
+    whether the opportunity exists yet or not, so that a retry gets the same answer."""
+
+    NULLABLE = NULLABLE_FIELDS
 
     name: Name
     customer_id: Id
 
 
 class OpportunityUpdate(Patch):
-    NULLABLE = frozenset({"description", "contact_id", "type_id", "source_id", "campaign_id",
-                          "margin_amount", "expected_close_date", "follow_up_date",
-                          "project_ref", "external_id"})
+    NULLABLE = NULLABLE_FIELDS | {"external_id"}
 
     name: Name | None = None
     description: Text | None = None
@@ -86,15 +98,19 @@ class OpportunityUpdate(Patch):
     currency: Currency | None = None
     probability: PercentIn | None = None
     margin_amount: MarginIn | None = None
-    expected_close_date: date | None = None
-    follow_up_date: date | None = None
+    expected_close_date: DateIn | None = None
+    follow_up_date: DateIn | None = None
     project_ref: ShortText | None = None
     external_id: ExternalId | None = None
+    loss_reason_id: LossReasonId | None = None
+    loss_note: LossNote | None = None
 
 
 class MoveRequest(Strict):
     stage_id: Id
     probability: PercentIn | None = None
+    loss_reason_id: LossReasonId | None = None
+    loss_note: LossNote | None = None
 
 
 class WinRequest(Strict):

@@ -6,7 +6,17 @@ from typing import Annotated
 from pydantic import BaseModel, Field, StringConstraints
 
 from salescore.api.exports import Cell
-from salescore.api.v1.schemas import Decimal2, Id, Name, NoNul, Patch, PercentIn, Strict, Text
+from salescore.api.v1.schemas import (
+    Decimal2,
+    Flag,
+    Id,
+    Name,
+    NoNul,
+    Patch,
+    PercentIn,
+    Strict,
+    Text,
+)
 from salescore.domain.sales.processes import DefaultFor, SalesProcess, Stage, StageDraft, StageKind
 
 Color = Annotated[str, StringConstraints(pattern=r"^#[0-9A-Fa-f]{6}$"), NoNul,
@@ -20,7 +30,7 @@ QUOTE_MARK = ("The stage a signed quote moves the opportunity to; at most one pe
 class DefaultForBody(Strict):
     """Whom the process is the default for; ids must be the organization's."""
 
-    all: bool = False
+    all: Flag = False
     user_ids: list[Id] = Field(default_factory=list)
     department_ids: list[Id] = Field(default_factory=list)
     sales_region_ids: list[Id] = Field(default_factory=list)
@@ -42,7 +52,7 @@ class StageBody(Strict):
     probability: Probability
     kind: StageKind = StageKind.OPEN
     color: Color | None = None
-    marks_quote_signed: bool = Field(default=False, description=QUOTE_MARK)
+    marks_quote_signed: Flag = Field(default=False, description=QUOTE_MARK)
 
     def to_domain(self) -> StageDraft:
         return StageDraft(name=self.name, probability=self.probability, kind=self.kind,
@@ -63,7 +73,7 @@ class StageUpdate(Patch):
     kind: StageKind | None = Field(default=None, description="Not while opportunities use "
                                                              "the stage.")
     color: Color | None = None
-    marks_quote_signed: bool | None = Field(default=None, description=QUOTE_MARK)
+    marks_quote_signed: Flag | None = Field(default=None, description=QUOTE_MARK)
 
 
 class StageRead(BaseModel):
@@ -103,7 +113,7 @@ class StageOrder(Strict):
 
 class SalesProcessCreate(Strict):
     name: Name
-    active: bool = True
+    active: Flag = True
     note: Text | None = None
     default_for: DefaultForBody = DefaultForBody()
     stages: list[StageBody] = Field(min_length=1, max_length=100, description=(
@@ -114,7 +124,7 @@ class SalesProcessUpdate(Patch):
     NULLABLE = frozenset({"note"})
 
     name: Name | None = None
-    active: bool | None = Field(default=None, description="An inactive process receives no "
+    active: Flag | None = Field(default=None, description="An inactive process receives no "
                                                           "new opportunities.")
     note: Text | None = None
     default_for: DefaultForBody | None = Field(default=None, description="Replaces the "

@@ -29,7 +29,7 @@ from salescore.api.v1.sales.process_schemas import (
     StageUpdate,
     export_row,
 )
-from salescore.api.v1.schemas import Id
+from salescore.api.v1.schemas import Id, Integer
 from salescore.domain.sales.processes import ProcessView
 from salescore.services.sales import processes as service
 from salescore.services.sales import stages as process_stages
@@ -38,8 +38,8 @@ router = Router(prefix="/v1/sales-processes", tags=["sales processes"])
 FILTERS = [
     Filter("view", ProcessView), Filter("id", int, ranges=True),
     Filter("name", str, pattern=True), Filter("note", str, pattern=True),
-    Filter("q", str, pattern=True), Filter("stage_count", int, ranges=True),
-    Filter("in_use", int, ranges=True), Filter("default_user_id", int),
+    Filter("q", str, pattern=True), Filter("stage_count", Integer, ranges=True),
+    Filter("in_use", Integer, ranges=True), Filter("default_user_id", int),
     Filter("default_department_id", int), Filter("default_sales_region_id", int),
     Filter("created_by", int), Filter("updated_by", int),
     Filter("created_at", datetime, ranges=True), Filter("updated_at", datetime, ranges=True),

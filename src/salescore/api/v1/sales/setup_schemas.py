@@ -6,12 +6,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field
 
-from salescore.api.v1.schemas import (
-    Id,
-    Name,
-    Patch,
-    Strict,
-)
+from salescore.api.v1.schemas import DateIn, Flag, Id, Name, Patch, Strict
 from salescore.domain.sales.campaigns import Campaign
 from salescore.domain.sales.lists import ListItem
 
@@ -23,13 +18,13 @@ Position = Annotated[int, Field(ge=1, le=1_000_000, description=(
 class ListItemCreate(Strict):
     name: Name
     position: Position | None = Field(default=None, description="Default: after the last.")
-    active: bool = True
+    active: Flag = True
 
 
 class ListItemUpdate(Patch):
     name: Name | None = None
     position: Position | None = None
-    active: bool | None = None
+    active: Flag | None = None
 
 
 class ListItemRead(BaseModel):
@@ -59,18 +54,18 @@ class ListItemsRead(BaseModel):
 
 class CampaignCreate(Strict):
     name: Name
-    starts_on: date | None = None
-    ends_on: date | None = Field(default=None, description="On or after `starts_on`.")
-    active: bool = True
+    starts_on: DateIn | None = None
+    ends_on: DateIn | None = Field(default=None, description="On or after `starts_on`.")
+    active: Flag = True
 
 
 class CampaignUpdate(Patch):
     NULLABLE = frozenset({"starts_on", "ends_on"})
 
     name: Name | None = None
-    starts_on: date | None = None
-    ends_on: date | None = None
-    active: bool | None = None
+    starts_on: DateIn | None = None
+    ends_on: DateIn | None = None
+    active: Flag | None = None
 
 
 class CampaignRead(BaseModel):

@@ -1,0 +1,173 @@
+"""Stopping `salescore serve` with SIGTERM, as systemd, Docker and Kubernetes do: it stops
+taking connections, lets requests in flight finish within SALESCORE_SHUTDOWN_GRACE_SECONDS,
+exits 0, and stops the embedded PostgreSQL unless another command on the data dir still
+uses it."""
+
+import signal
+import subprocess
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import psutil
+import pytest
+
+from tests.e2e.server_process import (
+    Serving,
+    alive,
+    create_organization,
+    env_with,
+    postmaster_pid,
+    start_serving,
+    stop,
+)
+
+Launch = Callable[[dict[str, str]], Serving]
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Iterator[Path]:
+    """A data dir for the test; an embedded PostgreSQL left running on it is stopped after."""
+    path = tmp_path / "data"
+    yield path
+    orphan = postmaster_pid(path)
+    if orphan is not None and alive(orphan):
+        psutil.Process(orphan).terminate()
+        deadline = time.monotonic() + 20
+        while alive(orphan) and time.monotonic() < deadline:
+            time.sleep(0.1)
+
+
+@pytest.fixture
+def launch() -> Iterator[Launch]:
+    """Starts `salescore serve` processes; those still running after the test are killed."""
+    started: list[Serving] = []
+
+    def start(env: dict[str, str]) -> Serving:
+        started.append(start_serving(env))
+        return started[-1]
+
+    yield start
+    for server in started:
+        if server.process.poll() is None:
+            stop(server.process, signal.SIGKILL)
+
+
+def _trickled(in_flight: threading.Event, seconds: float) -> Iterator[bytes]:
+    yield b'{"name": "Slow Link AS"'
+    in_flight.set()
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        time.sleep(0.1)
+        yield b" "
+    yield b"}"
+
+
+@contextmanager
+def slow_upload(base: str, api_key: object, seconds: float) -> Iterator[Future[httpx.Response]]:
+    """A customer created by a client on a slow link, sending its body over `seconds`: a
+    request the server has begun and cannot finish before then. Yields once it is in
+    flight."""
+    in_flight = threading.Event()
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        answer = pool.submit(httpx.post, f"{base}/v1/customers",
+                             content=_trickled(in_flight, seconds), timeout=60,
+                             headers={"Authorization": f"Bearer {api_key}",
+                                      "Content-Type": "application/json"})
+        assert in_flight.wait(timeout=10), "the request never started"
+        time.sleep(0.3)
+        yield answer
+
+
+def _exit_within(process: subprocess.Popen[bytes], seconds: float) -> float | None:
+    """The seconds until the process exited, None if it still ran after `seconds`."""
+    started = time.monotonic()
+    try:
+        process.wait(timeout=seconds)
+    except subprocess.TimeoutExpired:
+        return None
+    return time.monotonic() - started
+
+
+def _refuses_connections(base: str, within: float = 2) -> bool:
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(f"{base}/healthz", timeout=0.5)
+        except httpx.ConnectError:
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def _cut_off(answer: Future[httpx.Response]) -> bool:
+    """The client learnt that its request did not go through: a 5xx or a broken
+    connection."""
+    error = answer.exception()
+    if error is not None:
+        return isinstance(error, httpx.TransportError)
+    return answer.result().status_code >= 500
+
+
+def _stopped(postmaster: int, data_dir: Path) -> bool:
+    return not alive(postmaster) and postmaster_pid(data_dir) is None
+
+
+def test_sigterm_lets_the_request_in_flight_finish_then_stops_the_embedded_database(
+        data_dir: Path, launch: Launch):
+    grace = 8
+    env = env_with(data_dir=str(data_dir), log_level="warning",
+                   shutdown_grace_seconds=str(grace))
+    server = launch(env)
+    api_key = create_organization(env, "slow@acme.test")["api_key"]
+    postmaster = postmaster_pid(data_dir)
+    assert postmaster is not None and alive(postmaster)
+    with slow_upload(server.base, api_key, seconds=2) as answer:
+        server.process.send_signal(signal.SIGTERM)
+        assert _refuses_connections(server.base), "new connections still accepted"
+        assert not answer.done(), "the request ended before the server stopped listening"
+        took = _exit_within(server.process, grace)
+    assert answer.result().status_code == 201, answer.result().text
+    assert took is not None, "serve outlived its grace period"
+    assert server.process.returncode == 0, server.output()
+    assert _stopped(postmaster, data_dir), "the embedded PostgreSQL outlived serve"
+
+
+def test_sigterm_to_serve_leaves_the_embedded_database_to_another_command_using_it(
+        data_dir: Path, launch: Launch):
+    env = env_with(data_dir=str(data_dir), log_level="warning")
+    first = launch(env)
+    second = launch(env)
+    api_key = create_organization(env, "shared@acme.test")["api_key"]
+    postmaster = postmaster_pid(data_dir)
+    assert postmaster is not None
+    stop(first.process, signal.SIGTERM)
+    assert first.process.returncode == 0, first.output()
+    assert alive(postmaster) and postmaster_pid(data_dir) == postmaster
+    me = httpx.get(f"{second.base}/v1/me", headers={"Authorization": f"Bearer {api_key}"})
+    assert me.status_code == 200, me.text
+    stop(second.process, signal.SIGTERM)
+    assert second.process.returncode == 0, second.output()
+    assert _stopped(postmaster, data_dir), "the last command left the embedded PostgreSQL"
+
+
+def test_a_request_running_past_the_grace_period_does_not_keep_serve_alive(
+        data_dir: Path, launch: Launch):
+    grace = 1
+    env = env_with(data_dir=str(data_dir), log_level="warning",
+                   shutdown_grace_seconds=str(grace))
+    server = launch(env)
+    api_key = create_organization(env, "stuck@acme.test")["api_key"]
+    postmaster = postmaster_pid(data_dir)
+    assert postmaster is not None
+    with slow_upload(server.base, api_key, seconds=20) as answer:
+        server.process.send_signal(signal.SIGTERM)
+        took = _exit_within(server.process, grace + 4)
+        assert took is not None, "a request past the grace period kept serve alive"
+    assert _cut_off(answer), "a request cancelled at the grace period was reported done"
+    assert server.process.returncode == 0, server.output()
+    assert _stopped(postmaster, data_dir), "the embedded PostgreSQL outlived serve"
