@@ -1,7 +1,12 @@
 """Exports of a filtered list as CSV, Excel (xlsx) or PDF (DESIGN.md: "Exports: CSV, xlsx
 and PDF of any filtered list"). A list route's filters pick the rows; `format` picks the
 file. Times are UTC. Text cells that a spreadsheet would take for a formula (`=`, `+`,
-`-`, `@` first) get a leading apostrophe in CSV, and are stored as text in xlsx."""
+`-`, `@` first) get a leading apostrophe in CSV, and are stored as text in xlsx.
+
+Bounds (API.md): xlsx holds at most 1,048,575 data rows (a sheet's rows less the header)
+and PDF at most 10,000; past those the export is refused (422 naming `format`, saying to
+use CSV), which an export learns by asking for one row past the bound (`row_bound`). CSV
+has no row limit."""
 
 import csv
 import io
@@ -18,6 +23,7 @@ from openpyxl import Workbook  # type: ignore[import-untyped]
 from openpyxl.styles import Font  # type: ignore[import-untyped]
 
 from salescore.api.listing import ListRequest
+from salescore.domain.errors import InvalidInput
 
 Cell = str | int | bool | Decimal | datetime | None
 
@@ -33,6 +39,7 @@ MEDIA_TYPES = {
     ExportFormat.XLSX: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     ExportFormat.PDF: "application/pdf",
 }
+MAX_ROWS = {ExportFormat.XLSX: 1_048_575, ExportFormat.PDF: 10_000}
 EXPORT_RESPONSES: dict[int | str, dict[str, Any]] = {200: {
     "description": "The file.",
     "content": {media.split(";")[0]: {"schema": {"type": "string", "format": "binary"}}
@@ -54,7 +61,24 @@ def take_format(request: ListRequest) -> tuple[ExportFormat, ListRequest]:
     return fmt, replace(request, query=replace(request.query, conditions=rest))
 
 
+def row_bound(fmt: ExportFormat) -> int | None:
+    """How many rows to read for a file of `fmt`: one past its bound, to know it is
+    passed; for CSV, every row (None)."""
+    bound = MAX_ROWS.get(fmt)
+    return None if bound is None else bound + 1
+
+
+def check_rows(fmt: ExportFormat, count: int) -> None:
+    """More rows than a file of `fmt` holds is refused, pointing to CSV."""
+    bound = MAX_ROWS.get(fmt)
+    if bound is not None and count > bound:
+        raise InvalidInput.of("format", f"{fmt.value} holds at most {bound:,} rows and this "
+                                        "export has more: use format=csv")
+
+
 def export_response(table: Table, fmt: ExportFormat, filename: str) -> Response:
+    """The table as a file of `fmt`, refused past the rows that format holds."""
+    check_rows(fmt, len(table.rows))
     render = {ExportFormat.CSV: _csv, ExportFormat.XLSX: _xlsx, ExportFormat.PDF: _pdf}[fmt]
     return Response(render(table), media_type=MEDIA_TYPES[fmt], headers={
         "Content-Disposition": f'attachment; filename="{filename}.{fmt.value}"'})

@@ -8,8 +8,12 @@ import pytest
 from httpx import AsyncClient
 from openpyxl import load_workbook  # type: ignore[import-untyped]
 
+from salescore.api import exports
+from salescore.api.exports import ExportFormat
+from salescore.repositories.sales.processes import SalesProcessRepository
+from salescore.services.sales import processes as process_service
 from tests.factories import Tenant, make_user
-from tests.process_factories import insert_opportunity, make_process
+from tests.process_factories import insert_opportunity, make_process, problem_field
 
 PATH = "/v1/sales-processes/export"
 
@@ -108,3 +112,40 @@ async def test_what_an_export_does_not_understand_is_refused(client: AsyncClient
     response = await client.get(PATH, params=params, headers=tenant.admin)
     assert response.status_code == 422
     assert response.json()["errors"][0]["field"] == field
+
+
+@pytest.mark.parametrize("fmt", [ExportFormat.XLSX, ExportFormat.PDF])
+async def test_an_xlsx_or_pdf_of_more_rows_than_it_holds_is_refused_naming_format(
+        client: AsyncClient, tenant: Tenant, monkeypatch: pytest.MonkeyPatch,
+        fmt: ExportFormat):
+    for _ in range(3):
+        await make_process(client, tenant)
+    monkeypatch.setitem(exports.MAX_ROWS, fmt, 2)
+    past = await client.get(PATH, params={"format": fmt.value}, headers=tenant.admin)
+    assert problem_field(past) == "format"
+    assert "use format=csv" in past.json()["errors"][0]["message"]
+    assert len(_csv_rows((await _export(client, tenant, format="csv")).content)) == 3
+    monkeypatch.setitem(exports.MAX_ROWS, fmt, 3)
+    at = await _export(client, tenant, format=fmt.value)
+    assert at.content.startswith(b"%PDF" if fmt is ExportFormat.PDF else b"PK")
+
+
+async def test_an_export_past_its_bound_reads_one_row_past_it_not_every_page(
+        client: AsyncClient, tenant: Tenant, monkeypatch: pytest.MonkeyPatch):
+    for _ in range(5):
+        await make_process(client, tenant)
+    monkeypatch.setitem(exports.MAX_ROWS, ExportFormat.PDF, 1)
+    monkeypatch.setattr(process_service, "EXPORT_PAGE", 1)
+    pages = 0
+    listed = SalesProcessRepository.list
+
+    async def counted(self: SalesProcessRepository, *args: Any, **kwargs: Any) -> Any:
+        nonlocal pages
+        pages += 1
+        return await listed(self, *args, **kwargs)
+
+    monkeypatch.setattr(SalesProcessRepository, "list", counted)
+    past = await client.get(PATH, params={"format": "pdf"}, headers=tenant.admin)
+    assert problem_field(past) == "format"
+    assert pages == 2
+    assert len(_csv_rows((await _export(client, tenant)).content)) == 5

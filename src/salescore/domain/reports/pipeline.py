@@ -15,6 +15,7 @@ from typing import Any, Generic, TypeVar
 from zoneinfo import ZoneInfo
 
 from salescore.domain.errors import InvalidInput
+from salescore.domain.reports.bounds import check_period_length
 
 CENT = Decimal("0.01")
 HUNDRED = Decimal(100)
@@ -111,9 +112,11 @@ def win_rate(won: int, lost: int) -> Decimal | None:
 
 
 def check_period(start: date | None, end: date | None) -> None:
-    """A report period may be open at either end, but cannot end before it starts."""
+    """A report period may be open at either end, but cannot end before it starts, nor
+    span more than the bound of domain/reports/bounds.py."""
     if start is not None and end is not None and end < start:
         raise InvalidInput.of("to", "must be on or after from")
+    check_period_length(start, end)
 
 
 def period_bounds(start: date | None, end: date | None,

@@ -196,11 +196,12 @@ def _named(organization_id: int, keys: Sequence[GroupKey],
 
 def converted(organization_id: int, base_currency: str, fx_date: date,
               keys: Sequence[GroupKey], stage_one: Select[Any], kind: type[F], *,
-              totals_from_groups: bool = False) -> Select[Any]:
+              totals_from_groups: bool = False, group_limit: int | None = None) -> Select[Any]:
     """Stage two: the groups in the base currency (rows without a rate left out), then
     the total and one row per currency without a rate (in that currency), ordered. The
     totals add up stage one's `is_total` rows, or with `totals_from_groups` its group
-    rows."""
+    rows. With `group_limit`, at most that many groups (any of them: enough to tell that
+    a bound is passed)."""
     agg = stage_one.cte("agg")
     priced = select(agg, rate_on(organization_id, base_currency, agg.c.currency,
                                  fx_date).label("rate")).cte("priced")
@@ -214,7 +215,7 @@ def converted(organization_id: int, base_currency: str, fx_date: date,
             *[func.sum(priced.c[n]).label(n) for n in counts],
             *[func.sum(priced.c[n] * priced.c.rate).label(n) for n in money],
         ).select_from(joined).where(~priced.c.is_total, priced.c.rate.is_not(None))
-            .group_by(*key_columns))
+            .group_by(*key_columns).limit(group_limit))
     unconverted = case((priced.c.rate.is_(None), priced.c.currency))
     parts.append(select(
         true().label("is_total"), *[null().label(c.key) for c in key_columns],

@@ -14,6 +14,7 @@ from sqlalchemy import Select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from salescore.domain.listing import Condition
+from salescore.domain.reports.bounds import groups_to_ask
 from salescore.domain.reports.history import (
     CalibrationStage,
     CloseWindow,
@@ -121,7 +122,8 @@ class ReportHistoryRepository:
         live pipeline report is (report_grouping.py)."""
         stage_one = as_of_stage_one(organization_id, moment, keys, conditions)
         stmt = converted(organization_id, base_currency, fx_date, keys, stage_one, Figures,
-                         totals_from_groups=GroupKey.SELLER not in keys)
+                         totals_from_groups=GroupKey.SELLER not in keys,
+                         group_limit=groups_to_ask())
         rows = await self._run(stmt)
         return read(rows, kind=Figures, keys=keys, currency=base_currency, fx_date=fx_date)
 

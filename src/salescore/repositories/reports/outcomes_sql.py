@@ -21,6 +21,7 @@ from sqlalchemy import (
 )
 
 from salescore.domain.activities.activities import ActivityKind
+from salescore.domain.reports.bounds import groups_to_ask
 from salescore.domain.reports.pipeline import GroupKey
 from salescore.repositories.access.models import departments, users
 from salescore.repositories.activities.models import activities as a
@@ -54,7 +55,9 @@ def win_loss_statement(organization_id: int, *, base_currency: str, fx_date: dat
                        keys: Sequence[GroupKey]) -> Select[Any]:
     """Opportunities closed in [starts, ends) per key and status (`group` rows), per
     status (`total`), per loss reason (`reason`) in the base currency, and per currency
-    without a rate and status (`unconverted`); with the days from created to closed."""
+    without a rate and status (`unconverted`); with the days from created to closed.
+    `group` rows stop at one row per status for each group the bound lets be counted
+    (bounds.py): enough to tell that it is passed, as a group has one row per status."""
     owner = users.alias("owner")
     source: FromClause = o
     if GroupKey.DEPARTMENT in keys:
@@ -95,7 +98,8 @@ def win_loss_statement(organization_id: int, *, base_currency: str, fx_date: dat
                                              p.status == "lost"),
              part("unconverted", ["currency", "status"], in_base=False)]
     if keys:
-        parts.append(part("group", [*(k.value for k in keys), "status"]))
+        parts.append(part("group", [*(k.value for k in keys), "status"]).limit(
+            len(CLOSED) * groups_to_ask()))
     u = union_all(*parts).subquery("u")
     names = [_name(organization_id, _NAMES[k], u.c[k.value], f"{k.value}_name") for k in keys]
     reason_name = _name(organization_id, loss_reasons, u.c.loss_reason, "loss_reason_name")

@@ -13,6 +13,7 @@ from sqlalchemy import ColumnElement, FromClause, Label, and_, distinct, func, l
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from salescore.domain.listing import Condition
+from salescore.domain.reports.bounds import groups_to_ask
 from salescore.domain.reports.pipeline import (
     CampaignFigures,
     CommissionFigures,
@@ -93,7 +94,8 @@ class PipelineReportRepository:
         else:
             stage_one = grouped(columns, whole, o, *mine)
         stmt = converted(organization_id, base_currency, fx_date, keys, stage_one, Figures,
-                         totals_from_groups=GroupKey.SELLER not in keys)
+                         totals_from_groups=GroupKey.SELLER not in keys,
+                         group_limit=groups_to_ask())
         rows = (await self._session.execute(stmt)).all()
         return read(rows, kind=Figures, keys=keys, currency=base_currency, fx_date=fx_date)
 
@@ -144,7 +146,8 @@ class PipelineReportRepository:
             *([o.c.created_at >= created_from] if created_from else []),
             *([o.c.created_at < created_before] if created_before else []))
         stmt = converted(organization_id, base_currency, fx_date, (key,), stage_one,
-                         CampaignFigures, totals_from_groups=True)
+                         CampaignFigures, totals_from_groups=True,
+                         group_limit=groups_to_ask())
         rows = (await self._session.execute(stmt)).all()
         return read(rows, kind=CampaignFigures, keys=(key,), currency=base_currency,
                     fx_date=fx_date)

@@ -3,9 +3,11 @@ the pipeline movement between two days (DOMAIN.md §8).
 
 Rules chosen where the specs are silent:
 - Days (`from`, `to`, `as_of`) are whole days in the organization's time zone, both ends
-  included; a day ends at the next midnight there. Money is in the base currency at the
-  rates of `fx_date` (default: today there); an opportunity in a currency without a rate
-  is left out of every figure and listed under `unconverted`, in its own currency.
+  included; a day ends at the next midnight there. A period spans at most 10 years and a
+  grouped report answers at most 10,000 groups (domain/reports/bounds.py). Money is in
+  the base currency at the rates of `fx_date` (default: today there); an opportunity in
+  a currency without a rate is left out of every figure and listed under `unconverted`,
+  in its own currency.
 - Win-loss counts the opportunities closed (`closed_at`) in the period by their current
   state; department is the owner's department now.
 - The pipeline as of a day is the last state of each opportunity before that day ended,
@@ -37,6 +39,7 @@ from salescore.domain.access.organization import Organization
 from salescore.domain.access.permissions import Caller, Scope, require
 from salescore.domain.errors import InvalidInput, NotFound
 from salescore.domain.listing import Condition
+from salescore.domain.reports.bounds import check_group_count
 from salescore.domain.reports.history import (
     AS_OF_FILTERS,
     WIN_LOSS_KEYS,
@@ -107,6 +110,7 @@ async def win_loss(uow: UnitOfWork, *, caller: Caller, start: date | None, end: 
             organization.id, base_currency=organization.base_currency,
             fx_date=fx_date or context.today, time_zone=organization.time_zone,
             starts=starts, ends=ends, keys=keys)
+    check_group_count(len(groups))
     return WinLossReport(currency=organization.base_currency,
                          fx_date=fx_date or context.today, start=start, end=end,
                          group_by=keys, groups=groups, total=total, lost_by_reason=reasons,
@@ -172,10 +176,12 @@ async def pipeline_as_of(uow: UnitOfWork, *, caller: Caller, as_of: date,
     async with uow:
         context = await _context(uow, caller)
         organization = context.organization
-        return await uow.report_history.pipeline_as_of(
+        report = await uow.report_history.pipeline_as_of(
             organization.id, base_currency=organization.base_currency,
             fx_date=fx_date or context.today, moment=_end_of(as_of, context, "as_of"),
             keys=keys, conditions=conditions)
+    check_group_count(len(report.groups))
+    return report
 
 
 async def pipeline_movement(uow: UnitOfWork, *, caller: Caller, start: date, end: date,

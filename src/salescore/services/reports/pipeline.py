@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from salescore.domain.access.organization import Organization
 from salescore.domain.access.permissions import Caller, Scope, require
 from salescore.domain.listing import Condition
+from salescore.domain.reports.bounds import check_group_count
 from salescore.domain.reports.pipeline import (
     CampaignFigures,
     CommissionFigures,
@@ -40,13 +41,16 @@ async def pipeline_report(uow: UnitOfWork, *, caller: Caller, keys: Sequence[Gro
                           conditions: Sequence[Condition],
                           fx_date: date | None = None) -> Report[Figures]:
     """Open opportunities passing the opportunity list's filters, grouped by `keys`:
-    count, amount and weighted amount per group, with the total over them all."""
+    count, amount and weighted amount per group, with the total over them all; more
+    groups than the bound is refused (bounds.py)."""
     require(caller, Scope.REPORTS_READ)
     async with uow:
         organization = await _organization(uow, caller)
-        return await uow.report_pipeline.pipeline(
+        report = await uow.report_pipeline.pipeline(
             caller.organization_id, base_currency=organization.base_currency,
             fx_date=fx_date or _today(organization), keys=keys, conditions=conditions)
+    check_group_count(len(report.groups))
+    return report
 
 
 async def commission_report(uow: UnitOfWork, *, caller: Caller, start: date | None = None,
@@ -80,4 +84,5 @@ async def campaign_report(uow: UnitOfWork, *, caller: Caller, key: GroupKey,
             caller.organization_id, base_currency=organization.base_currency,
             fx_date=fx_date or _today(organization), key=key, created_from=created_from,
             created_before=created_before)
+    check_group_count(len(report.groups))
     return replace(report, start=start, end=end)

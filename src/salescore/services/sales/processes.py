@@ -126,9 +126,10 @@ async def list_processes(uow: UnitOfWork, *, caller: Caller,
                                               user_id=caller.user_id)
 
 
-async def export_processes(uow: UnitOfWork, *, caller: Caller,
-                           query: ListQuery) -> list[SalesProcess]:
-    """Every process the list's filters pick, in its order: all pages, for an export."""
+async def export_processes(uow: UnitOfWork, *, caller: Caller, query: ListQuery,
+                           at_most: int | None = None) -> list[SalesProcess]:
+    """Every process the list's filters pick, in its order: all pages, for an export;
+    with `at_most`, the pages read stop once that many are found."""
     require(caller, Scope.OPPORTUNITIES_READ)
     view, query = _view_of(query)
     query = replace(query, limit=EXPORT_PAGE, after=None)
@@ -138,7 +139,7 @@ async def export_processes(uow: UnitOfWork, *, caller: Caller,
             page = await uow.sales_processes.list(caller.organization_id, query, view=view,
                                                   user_id=caller.user_id)
             found += page.items
-            if page.next is None:
+            if page.next is None or (at_most is not None and len(found) >= at_most):
                 return found
             query = replace(query, after=page.next)
 

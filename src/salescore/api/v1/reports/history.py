@@ -25,7 +25,9 @@ from salescore.api.v1.reports.history_schemas import (
     WinLossReportRead,
 )
 from salescore.api.v1.reports.pipeline import (
+    GROUPS_BOUND,
     REPORT_RESPONSES,
+    TO_BOUND,
     AcceptHeader,
     FormatParam,
     FxDate,
@@ -58,12 +60,12 @@ NOT_FOUND_OR_FILE = {**REPORT_RESPONSES, **problem_responses(404)}
 
 
 def _keys(keys: tuple[object, ...]) -> str:
-    return "Comma-separated: " + ", ".join(str(k) for k in keys) + "."
+    return "Comma-separated: " + ", ".join(str(k) for k in keys) + "." + GROUPS_BOUND
 
 
 ProcessId = Annotated[Id, Query(description="The sales process whose stages to report.")]
 From = Annotated[DateIn, Query(alias="from", description="First day, inclusive.")]
-To = Annotated[DateIn, Query(description="Last day, inclusive.")]
+To = Annotated[DateIn, Query(description=TO_BOUND)]
 
 
 @router.get("/win-loss", response_model=WinLossReportRead, responses=REPORT_RESPONSES)

@@ -21,6 +21,7 @@ from salescore.api.v1.reports.schemas import (
 )
 from salescore.api.v1.schemas import DateIn, Money, Percent
 from salescore.domain.listing import Condition
+from salescore.domain.reports.bounds import MAX_GROUPS, MAX_PERIOD_YEARS
 from salescore.domain.reports.pipeline import GroupKey, one_group_key, parse_group_by
 from salescore.services.reports import history
 from salescore.services.reports import pipeline as reports
@@ -57,7 +58,10 @@ AcceptHeader = Annotated[str | None, Header(include_in_schema=False)]
 FxDate = Annotated[DateIn | None, Query(description="Convert at the rates valid on this "
                                                   "day; default today (organization's zone).")]
 From = Annotated[DateIn | None, Query(alias="from", description="First day, inclusive.")]
-To = Annotated[DateIn | None, Query(description="Last day, inclusive.")]
+TO_BOUND = f"Last day, inclusive; at most {MAX_PERIOD_YEARS} years after `from` (422)."
+GROUPS_BOUND = (f" At most {MAX_GROUPS:,} groups: past it 422, to filter or group by "
+                "fewer keys.")
+To = Annotated[DateIn | None, Query(description=TO_BOUND)]
 
 
 def file_format(given: ReportFormat | None, accept: str | None) -> ExportFormat | None:
@@ -101,7 +105,8 @@ CommissionsFilters = Annotated[tuple[Condition, ...], Depends(report_filters(
 CampaignsFilters = Annotated[tuple[Condition, ...], Depends(report_filters(
     [], {"group_by", "from", "to", "fx_date", "format"}))]
 GROUP_BY = ("Comma-separated: " + ", ".join(k.value for k in GroupKey) + ". `seller` splits "
-            "by share; department, sales_region and sales_group are the owner's.")
+            "by share; department, sales_region and sales_group are the owner's."
+            + GROUPS_BOUND)
 
 
 @router.get("/pipeline", response_model=PipelineReportRead, responses=REPORT_RESPONSES)
@@ -154,7 +159,8 @@ async def commission_report(caller: CallerDep, uow: UnitOfWorkDep, _: Commission
 @router.get("/campaigns", response_model=CampaignReportRead, responses=REPORT_RESPONSES)
 async def campaign_report(
         caller: CallerDep, uow: UnitOfWorkDep, _: CampaignsFilters,
-        group_by: Annotated[str, Query(description="`campaign` (default) or `source`.")]
+        group_by: Annotated[str, Query(description="`campaign` (default) or `source`."
+                                                   + GROUPS_BOUND)]
         = "campaign", start: From = None, to: To = None, fx_date: FxDate = None,
         format: FormatParam = None, accept: AcceptHeader = None) -> CampaignReportRead | Response:
     """Per campaign (or source; none is the `null` group): the opportunities created from
