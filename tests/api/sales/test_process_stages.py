@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from httpx import AsyncClient
 from sqlalchemy import text
 
+from salescore.domain.sales import processes
 from tests.customer_factories import make_customer
 from tests.factories import Tenant, make_user, read_events
 from tests.opportunity_factories import waiting_for_a_lock
@@ -101,6 +102,22 @@ async def test_a_bad_new_stage_is_refused_and_nothing_is_written(
     assert problem_field(response) == field
     assert await read_process(client, tenant, process["id"]) == process
     assert await read_events(client, tenant, STAGE_TYPES) == []
+
+
+async def test_a_process_holds_no_more_stages_than_it_may_be_created_with(
+        client: AsyncClient, tenant: Tenant, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setattr(processes, "MAX_STAGES", 6)
+    process = await make_process(client, tenant)
+    url = f"{PATH}/{process['id']}/stages"
+    added = await client.post(url, json={"name": "Sixth", "probability": 5},
+                              headers=tenant.admin)
+    assert added.status_code == 201, added.text
+    before = await read_process(client, tenant, process["id"])
+    refused = await client.post(url, json={"name": "Seventh", "probability": 5},
+                                headers=tenant.admin)
+    assert refused.status_code == 422
+    assert problem_field(refused) == "stages"
+    assert await read_process(client, tenant, process["id"]) == before
 
 
 async def test_a_new_stage_marking_a_signed_quote_takes_the_mark(client: AsyncClient,

@@ -19,6 +19,7 @@ from salescore.domain.errors import Conflict, FieldError, InvalidInput
 from salescore.domain.events import DomainEvent, changes
 
 HUNDRED = Decimal(100)
+MAX_STAGES = 100
 CENT = Decimal("0.01")
 
 
@@ -130,6 +131,12 @@ def probability_at(stage: Stage) -> Decimal:
     if stage.kind is StageKind.LOST:
         return Decimal(0)
     return stage.probability
+
+
+def check_room_for_a_stage(process: SalesProcess) -> None:
+    """A process holds at most `MAX_STAGES` stages, as many as one may be created with."""
+    if len(process.stages) >= MAX_STAGES:
+        raise InvalidInput.of("stages", f"a sales process holds at most {MAX_STAGES} stages")
 
 
 def check_new_stages(drafts: Sequence[StageDraft], field: str = "stages") -> None:

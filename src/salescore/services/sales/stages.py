@@ -23,6 +23,7 @@ from salescore.domain.sales.processes import (
     check_order,
     check_probability,
     check_removal,
+    check_room_for_a_stage,
     insert_position,
     probability_at,
     quote_mark_holder,
@@ -76,6 +77,7 @@ async def add_stage(uow: UnitOfWork, *, caller: Caller, process_id: int, stage: 
     async with uow:
         org = caller.organization_id
         process = await locked_process(uow, caller, process_id, if_match)
+        check_room_for_a_stage(process)
         at = insert_position(process, position)
         if stage.marks_quote_signed:
             await _move_quote_mark(uow, caller, process, None)

@@ -17,7 +17,14 @@ from salescore.api.v1.schemas import (
     Strict,
     Text,
 )
-from salescore.domain.sales.processes import DefaultFor, SalesProcess, Stage, StageDraft, StageKind
+from salescore.domain.sales.processes import (
+    MAX_STAGES,
+    DefaultFor,
+    SalesProcess,
+    Stage,
+    StageDraft,
+    StageKind,
+)
 
 Color = Annotated[str, StringConstraints(pattern=r"^#[0-9A-Fa-f]{6}$"), NoNul,
                   Field(description="An HTML colour, `#RRGGBB`.", examples=["#2E7D32"])]
@@ -116,7 +123,7 @@ class SalesProcessCreate(Strict):
     active: Flag = True
     note: Text | None = None
     default_for: DefaultForBody = DefaultForBody()
-    stages: list[StageBody] = Field(min_length=1, max_length=100, description=(
+    stages: list[StageBody] = Field(min_length=1, max_length=MAX_STAGES, description=(
         "In order; at least one `open` stage, at most one marking a signed quote."))
 
 
