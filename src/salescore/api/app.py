@@ -26,9 +26,11 @@ from salescore.api.v1.customers import customers
 from salescore.api.v1.feed import events
 from salescore.api.v1.reports import exchange_rates, history, pipeline, stagnant
 from salescore.api.v1.sales import campaigns, lists, opportunities, processes, sellers
+from salescore.domain.access.login_throttle import ThrottlePolicy
 from salescore.repositories.access.auth_notices import AuthListener, local_auth_hook
 from salescore.repositories.database import make_engine, make_sessions
 from salescore.services.access.caller_cache import CallerCache
+from salescore.services.access.login_throttle import LoginThrottle
 from salescore.settings import Settings
 
 DESCRIPTION = """The sales-opportunity core of a CRM.
@@ -55,6 +57,9 @@ def create_app(settings: Settings, database_url: str) -> FastAPI:
         callers=callers,
         auth_listener=AuthListener(engine, on_change=callers.forget,
                                    on_up=callers.listening, on_down=callers.deaf),
+        logins=LoginThrottle(ThrottlePolicy(free_failures=settings.login_free_failures,
+                                            lock_failures=settings.login_lock_failures,
+                                            lock_seconds=settings.login_lock_seconds)),
     )
 
     @asynccontextmanager

@@ -26,6 +26,7 @@ from salescore.domain.errors import (
     NotAuthenticated,
     NotFound,
     PreconditionFailed,
+    TooManyRequests,
 )
 
 log = logging.getLogger("salescore")
@@ -40,6 +41,7 @@ STATUS_OF: dict[type[DomainError], int] = {
     Gone: 410,
     PreconditionFailed: 412,
     InvalidInput: 422,
+    TooManyRequests: 429,
     Contended: 503,
 }
 RETRY_AFTER_SECONDS = "1"
@@ -106,8 +108,11 @@ async def _on_domain_error(request: Request, exc: Exception) -> JSONResponse:
         errors = [FieldProblem(field=e.field, message=e.message) for e in exc.errors]
     elif isinstance(exc, NotFound) and exc.field:
         errors = [FieldProblem(field=exc.field, message=f"no such {exc.resource}")]
-    headers = {"WWW-Authenticate": WWW_AUTHENTICATE} if status == 401 else (
-        {"Retry-After": RETRY_AFTER_SECONDS} if status == 503 else None)
+    headers = {"WWW-Authenticate": WWW_AUTHENTICATE} if status == 401 else None
+    if isinstance(exc, TooManyRequests):
+        headers = {"Retry-After": str(exc.retry_after)}
+    elif status == 503:
+        headers = {"Retry-After": RETRY_AFTER_SECONDS}
     return problem(status, exc.detail, request=request, errors=errors, headers=headers)
 
 

@@ -8,6 +8,7 @@ from salescore.api.cursors import CursorCodec
 from salescore.api.tokens import TokenSettings
 from salescore.repositories.access.auth_notices import AuthListener
 from salescore.services.access.caller_cache import CallerCache
+from salescore.services.access.login_throttle import LoginThrottle
 from salescore.settings import Settings
 
 
@@ -23,3 +24,4 @@ class AppState:
     cursors: CursorCodec
     callers: CallerCache
     auth_listener: AuthListener
+    logins: LoginThrottle

@@ -43,6 +43,14 @@ class Contended(DomainError):
     again."""
 
 
+class TooManyRequests(DomainError):
+    """The caller must wait `retry_after` seconds before trying again."""
+
+    def __init__(self, detail: str, retry_after: int) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after
+
+
 class Gone(DomainError):
     """What was asked for has been removed for good (an event past the retention window)."""
 

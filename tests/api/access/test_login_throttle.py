@@ -3,6 +3,7 @@
 import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -35,9 +36,9 @@ async def throttled(settings: Settings, database_url: str, *, free_failures: int
                            login_lock_failures=lock_failures,
                            login_lock_seconds=LOCK_SECONDS, **overrides) as app:
         if clock is not None:
-            app.state.login_throttle = LoginThrottle(
+            app.state.salescore = replace(app.state.salescore, logins=LoginThrottle(
                 ThrottlePolicy(free_failures=free_failures, lock_failures=lock_failures,
-                               lock_seconds=LOCK_SECONDS), clock=clock)
+                               lock_seconds=LOCK_SECONDS), clock=clock))
         yield app, await new_tenant(app, "Acme")
 
 

@@ -11,19 +11,19 @@ passed in (seconds of a monotonic clock)."""
 import math
 from dataclasses import dataclass, replace
 
-from salescore.domain.errors import DomainError
+from salescore.domain.errors import TooManyRequests
 
 # One address may be a whole office behind one NAT: it gets ten times an email's allowance.
 ADDRESS_ALLOWANCE = 10
 
 
-class LoginThrottled(DomainError):
+class LoginThrottled(TooManyRequests):
     """Too many failed logins for this email or from this address: try again later. The
     same for an email nobody has."""
 
     def __init__(self, wait_seconds: float) -> None:
-        super().__init__("too many failed logins: try again once Retry-After has passed")
-        self.retry_after = max(1, math.ceil(wait_seconds))
+        super().__init__("too many failed logins: try again once Retry-After has passed",
+                         retry_after=max(1, math.ceil(wait_seconds)))
 
 
 @dataclass(frozen=True, slots=True)

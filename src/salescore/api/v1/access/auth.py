@@ -6,16 +6,15 @@ from typing import Annotated
 from fastapi import Form, Request, Response
 
 from salescore.api.deps import AppStateDep, IdentityDep, UnitOfWorkDep
-from salescore.api.errors import problem, problem_responses
+from salescore.api.errors import problem_responses
 from salescore.api.rate_limits import client_address
 from salescore.api.routing import Router
 from salescore.api.tokens import issue_token
 from salescore.api.v1.access.schemas import MeRead, TokenRead
 from salescore.api.v1.schemas import NoNul
-from salescore.domain.access.login_throttle import LoginThrottled, ThrottlePolicy
 from salescore.domain.errors import InvalidInput
 from salescore.services.access.auth import Identity
-from salescore.services.access.login_throttle import LoginThrottle, log_in_throttled
+from salescore.services.access.login_throttle import log_in_throttled
 
 router = Router(prefix="/v1", tags=["auth"])
 _ME_BODIES_KEPT = 1024
@@ -66,26 +65,8 @@ async def create_token(
     if organization_id is not None and organization_id >= 2**63:
         raise InvalidInput.of("client_id", "is out of range")
     address = client_address(request.scope, state.settings.trusted_proxy_networks())
-    try:
-        org, user = await log_in_throttled(uow, throttle=login_throttle(request),
-                                           address=address, email=username,
-                                           password=password, organization_id=organization_id)
-    except LoginThrottled as throttled:
-        return problem(429, throttled.detail, request=request,
-                       headers={"Retry-After": str(throttled.retry_after)})
+    org, user = await log_in_throttled(uow, throttle=state.logins, address=address,
+                                       email=username, password=password,
+                                       organization_id=organization_id)
     token = issue_token(state.tokens, organization_id=org, user_id=user, now=datetime.now(UTC))
     return TokenRead(access_token=token, expires_in=int(state.tokens.ttl.total_seconds()))
-
-
-def login_throttle(request: Request) -> LoginThrottle:
-    """The app's memory of failed logins, made from its settings on first use (a test may
-    set its own first)."""
-    found: LoginThrottle | None = getattr(request.app.state, "login_throttle", None)
-    if found is None:
-        settings = request.app.state.salescore.settings
-        found = LoginThrottle(ThrottlePolicy(
-            free_failures=settings.login_free_failures,
-            lock_failures=settings.login_lock_failures,
-            lock_seconds=settings.login_lock_seconds))
-        request.app.state.login_throttle = found
-    return found
