@@ -21,6 +21,13 @@ def at(day: date, hour: int = 12, minute: int = 0) -> datetime:
     return datetime.combine(day, time(hour, minute), tzinfo=OSLO)
 
 
+def oslo_today() -> date:
+    """Today where the organizations are by default: a report's `as_of` and an activity's
+    due date are days of the organization's time zone, not of the machine running the
+    tests (at 23:30 UTC it is already tomorrow in Oslo)."""
+    return datetime.now(OSLO).date()
+
+
 def jan(day: int, hour: int = 12) -> datetime:
     return at(date(2026, 1, day), hour)
 

@@ -1,7 +1,7 @@
 """GET /v1/reports/activity: per seller, activities done and open, overdue follow-ups and
 active opportunities."""
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -10,7 +10,7 @@ from httpx import AsyncClient
 
 from tests.factories import Tenant, make_user
 from tests.opportunity_factories import create_opportunity, make_world, sql
-from tests.report_factories import act, jan
+from tests.report_factories import act, jan, oslo_today
 
 KINDS = ("task", "appointment", "call", "note")
 
@@ -44,7 +44,8 @@ async def people(client: AsyncClient, app: FastAPI, tenant: Tenant,
     assert response.status_code == 200, response.text
     world = await make_world(app, tenant)
     kari, ola, per, eva = [(await make_user(client, tenant))["id"] for _ in range(4)]
-    yesterday, later = date.today() - timedelta(days=1), date.today() + timedelta(days=30)
+    today = oslo_today()
+    yesterday, later = today - timedelta(days=1), today + timedelta(days=30)
     for amount, follow_up in (("100.00", yesterday), ("200.00", later), ("300.00", yesterday)):
         await create_opportunity(client, tenant, world.customer_id, owner_id=kari,
                                  amount=amount, follow_up_date=follow_up.isoformat())

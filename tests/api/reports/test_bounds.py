@@ -25,7 +25,7 @@ from tests.opportunity_factories import (
     make_world,
     sql,
 )
-from tests.report_factories import act
+from tests.report_factories import act, oslo_today
 
 TEN_YEARS = {"from": "2016-01-01", "to": "2026-01-01"}
 A_DAY_MORE = {"from": "2015-12-31", "to": "2026-01-01"}
@@ -90,7 +90,7 @@ async def test_a_pipeline_of_more_groups_than_the_bound_is_refused_naming_group_
         await create_opportunity(client, tenant, world.customer_id, owner_id=owner,
                                  expected_close_date=month)
     if params.get("as_of") == "today":
-        params = {**params, "as_of": date.today().isoformat()}
+        params = {**params, "as_of": oslo_today().isoformat()}
     monkeypatch.setattr(bounds, "MAX_GROUPS", 2)
     past = await _report(client, tenant, "pipeline", **params)
     assert "filter the report or group by fewer keys" in refused_naming(past, "group_by")
