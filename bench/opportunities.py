@@ -60,7 +60,7 @@ def asyncpg_dsn(url: str) -> str:
 def database(data_dir: Path) -> Iterator[str]:
     """The asyncpg DSN of SALESCORE_DATABASE_URL (its database made if missing), else of
     the embedded server of `data_dir`, kept running until the block ends."""
-    from salescore.database_server import DATABASE, create_database
+    from salescore.database_server import create_database, embedded_url, release_embedded
 
     external = os.environ.get("SALESCORE_DATABASE_URL")
     if external:
@@ -70,17 +70,10 @@ def database(data_dir: Path) -> Iterator[str]:
         asyncio.run(create_database(admin, parts.path.lstrip("/")))
         yield dsn
         return
-    from pgserver.postgres_server import get_server
-
-    data_dir.mkdir(parents=True, exist_ok=True)
-    handle = get_server(data_dir.resolve() / "pg", cleanup_mode="stop")
     try:
-        socket_dir = handle.get_postmaster_info().socket_dir
-        asyncio.run(create_database(f"postgresql://postgres@/postgres?host={socket_dir}",
-                                    DATABASE))
-        yield f"postgresql://postgres@/{DATABASE}?host={socket_dir}"
+        yield asyncpg_dsn(embedded_url(data_dir))
     finally:
-        handle.cleanup()  # the last user of the embedded server stops it
+        release_embedded()  # the last user of the embedded server stops it
 
 
 @contextlib.contextmanager

@@ -1,13 +1,28 @@
 """Which PostgreSQL to use: the configured one, or the embedded server (pgserver) in the
 data directory, shared by every salescore process on that directory and stopped when the
-last of them exits. Also applies the Alembic migrations."""
+last of them exits. Also applies the Alembic migrations.
+
+Who uses the embedded server is kept in `<data dir>/pg-users.json`, under a lock: each
+process adds itself (its pid and start time) when it starts or joins the server and takes
+itself out when it releases it; the one that leaves no live user behind stops the server
+(a fast shutdown). A process that was killed (`kill -9`, a crash) cannot take itself out,
+so whoever reads the file drops the entries whose process is gone; the start time tells a
+pid reused by another program from the process that wrote it. pgserver is asked only to
+start or join the server, never to stop it: its own count keeps a killed process's pid
+for ever, and the server would then outlive every command."""
 
 import asyncio
+import contextlib
+import fcntl
+import json
 import logging
+import signal
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import asyncpg
+import psutil
 from alembic import command
 from alembic.config import Config
 
@@ -15,26 +30,92 @@ from salescore.settings import Settings
 
 log = logging.getLogger("salescore")
 DATABASE = "salescore"
-_handles: list[Any] = []
+STOP_TIMEOUT_SECONDS = 60
+_handles: list[tuple[Path, Any]] = []
 
 
 def embedded_url(data_dir: Path, database: str = DATABASE) -> str:
     """Start (or join) the embedded server and make sure `database` exists in it."""
-    from pgserver.postgres_server import get_server
-
-    data_dir.mkdir(parents=True, exist_ok=True)
-    server = get_server(data_dir.resolve() / "pg", cleanup_mode="stop")
-    _handles.append(server)
-    socket_dir = server.get_postmaster_info().socket_dir
+    socket_dir = join_embedded(data_dir)
     asyncio.run(create_database(f"postgresql://postgres@/postgres?host={socket_dir}", database))
     return f"postgresql+asyncpg://postgres@/{database}?host={socket_dir}"
+
+
+def join_embedded(data_dir: Path) -> str:
+    """Start the embedded server of `data_dir`, or join it if it runs, as one more user of
+    it until `release_embedded`; the directory of its socket."""
+    from pgserver.postgres_server import get_server
+
+    data_dir = data_dir.resolve()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    with _users_of(data_dir) as users:
+        server = get_server(data_dir / "pg", cleanup_mode=None)
+        users.append(_this_process())
+    _handles.append((data_dir, server))
+    return str(server.get_postmaster_info().socket_dir)
 
 
 def release_embedded() -> None:
     """This process no longer uses the embedded server: the last salescore process on the
     data dir stops it, any other leaves it running for the commands still using it."""
     while _handles:
-        _handles.pop().cleanup()
+        data_dir, server = _handles.pop()
+        with _users_of(data_dir) as users:
+            with contextlib.suppress(ValueError):
+                users.remove(_this_process())
+            server.cleanup()  # pgserver's own count; with no cleanup mode it stops nothing
+            if not users:
+                _stop(data_dir / "pg")
+
+
+@contextlib.contextmanager
+def _users_of(data_dir: Path) -> Iterator[list[list[float]]]:
+    """The live users of the data dir's server, as `[pid, start time]`, held under the
+    file lock for the block and written back after it."""
+    listed = data_dir / "pg-users.json"
+    with (data_dir / "pg-users.lock").open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            known = json.loads(listed.read_text()) if listed.exists() else []
+            users = [user for user in known if _alive(user)]
+            yield users
+            listed.write_text(json.dumps(users))
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _this_process() -> list[float]:
+    me = psutil.Process()
+    return [me.pid, me.create_time()]
+
+
+def _alive(user: list[float]) -> bool:
+    pid, started = user
+    try:
+        process = psutil.Process(int(pid))
+        return bool(process.create_time() == started
+                    and process.status() != psutil.STATUS_ZOMBIE)
+    except psutil.Error:
+        return False
+
+
+def _stop(pgdata: Path) -> None:
+    """A fast shutdown (SIGINT) of the server running on `pgdata`, if one is: open
+    sessions are rolled back, the server exits."""
+    from pgserver.utils import PostmasterInfo
+
+    running = PostmasterInfo.read_from_pgdata(pgdata)
+    postmaster = None if running is None else running.process
+    if postmaster is None:
+        return
+    with contextlib.suppress(psutil.NoSuchProcess):
+        postmaster.send_signal(signal.SIGINT)
+        try:
+            postmaster.wait(timeout=STOP_TIMEOUT_SECONDS)
+        except psutil.TimeoutExpired:
+            log.warning("the embedded PostgreSQL did not stop within %s s; killing it",
+                        STOP_TIMEOUT_SECONDS)
+            postmaster.kill()
 
 
 async def create_database(admin_dsn: str, database: str) -> None:

@@ -3,6 +3,8 @@ taking connections, lets requests in flight finish within SALESCORE_SHUTDOWN_GRA
 exits 0, and stops the embedded PostgreSQL unless another command on the data dir still
 uses it."""
 
+import json
+import os
 import signal
 import subprocess
 import threading
@@ -104,13 +106,13 @@ def _refuses_connections(base: str, within: float = 2) -> bool:
     return False
 
 
-def _cut_off(answer: Future[httpx.Response]) -> bool:
-    """The client learnt that its request did not go through: a 5xx or a broken
-    connection."""
-    error = answer.exception()
-    if error is not None:
-        return isinstance(error, httpx.TransportError)
-    return answer.result().status_code >= 500
+def _told_to_retry(answer: Future[httpx.Response]) -> bool:
+    """The client was told in the service's own words that its request did not finish: a
+    503 problem with a Retry-After, not the server's bare-text 500."""
+    response = answer.result()
+    return (response.status_code == 503
+            and response.headers["content-type"] == "application/problem+json"
+            and response.json()["status"] == 503 and "retry-after" in response.headers)
 
 
 def _stopped(postmaster: int, data_dir: Path) -> bool:
@@ -155,7 +157,7 @@ def test_sigterm_to_serve_leaves_the_embedded_database_to_another_command_using_
     assert _stopped(postmaster, data_dir), "the last command left the embedded PostgreSQL"
 
 
-def test_a_request_running_past_the_grace_period_does_not_keep_serve_alive(
+def test_a_request_running_past_the_grace_period_gets_503_and_does_not_keep_serve_alive(
         data_dir: Path, launch: Launch):
     grace = 1
     env = env_with(data_dir=str(data_dir), log_level="warning",
@@ -168,6 +170,26 @@ def test_a_request_running_past_the_grace_period_does_not_keep_serve_alive(
         server.process.send_signal(signal.SIGTERM)
         took = _exit_within(server.process, grace + 4)
         assert took is not None, "a request past the grace period kept serve alive"
-    assert _cut_off(answer), "a request cancelled at the grace period was reported done"
+    assert _told_to_retry(answer), answer.result().text
     assert server.process.returncode == 0, server.output()
     assert _stopped(postmaster, data_dir), "the embedded PostgreSQL outlived serve"
+
+
+def test_after_serve_is_killed_the_last_command_still_stops_the_embedded_database(
+        data_dir: Path, launch: Launch):
+    """A killed process cannot say it is done with the server, nor can a pid that another
+    program now has: the next command that leaves no live user behind stops it."""
+    env = env_with(data_dir=str(data_dir), log_level="warning")
+    killed = launch(env)
+    postmaster = postmaster_pid(data_dir)
+    assert postmaster is not None
+    stop(killed.process, signal.SIGKILL)
+    assert alive(postmaster), "the embedded PostgreSQL went down with serve"
+    users = data_dir / "pg-users.json"
+    reused = [os.getpid(), psutil.Process().create_time() - 3600]  # our pid, not our start
+    users.write_text(json.dumps([*json.loads(users.read_text()), reused]))
+    joined = launch(env)
+    assert postmaster_pid(data_dir) == postmaster, "a second server was started"
+    stop(joined.process, signal.SIGTERM)
+    assert joined.process.returncode == 0, joined.output()
+    assert _stopped(postmaster, data_dir), "the last command left the embedded PostgreSQL"

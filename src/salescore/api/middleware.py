@@ -1,5 +1,6 @@
 """ASGI middleware: request ids, the body size limit, and idempotent POSTs."""
 
+import asyncio
 import hashlib
 import secrets
 from datetime import timedelta
@@ -23,7 +24,13 @@ MAX_KEY_LENGTH = 255
 
 class RequestContext:
     """Gives each request an id (`X-Request-ID`, taken from the caller when sane) and refuses
-    bodies over `max_body` bytes, whether announced by Content-Length or streamed."""
+    bodies over `max_body` bytes, whether announced by Content-Length or streamed.
+
+    A request the server cancels because it is stopping (still running when the SIGTERM
+    grace period ends) is answered 503 problem+json with `Retry-After`, not the server's
+    bare-text 500: its transaction was rolled back unless it had already committed, and an
+    `Idempotency-Key` it carried is free for the retry. One whose answer had begun is cut
+    off, as only a closed connection can tell the client then."""
 
     def __init__(self, app: ASGIApp, max_body: int) -> None:
         self.app = app
@@ -52,13 +59,25 @@ class RequestContext:
                 raise BodyTooLarge()
             return message
 
+        answering = False
+
         async def send_with_id(message: Message) -> None:
+            nonlocal answering
             if message["type"] == "http.response.start":
+                answering = True
                 message["headers"] = [*message.get("headers", []),
                                       (b"x-request-id", request_id.encode())]
             await send(message)
 
-        await self.app(scope, limited_receive, send_with_id)
+        try:
+            await self.app(scope, limited_receive, send_with_id)
+        except asyncio.CancelledError:
+            if not answering:
+                await problem(503, "the service stopped before this request finished;"
+                                   " send it again", request=Request(scope),
+                              headers={"Retry-After": "5", "Connection": "close"},
+                              )(scope, receive, send_with_id)
+            raise
 
 
 class Idempotency:
