@@ -4,29 +4,102 @@ import argparse
 import asyncio
 import json
 import logging
+import os
 import signal
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from salescore.database_server import database_url, migrate, release_embedded
 from salescore.domain.errors import DomainError
 from salescore.settings import Settings
 
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+WORKER_APP = "salescore.cli:worker_app"
+
 
 def _serve(settings: Settings, args: argparse.Namespace) -> None:
     """Serves until SIGTERM or Ctrl-C, then takes no new connections and gives the requests
-    in flight `shutdown_grace_seconds` to finish before cancelling them."""
+    in flight `shutdown_grace_seconds` to finish before cancelling them. With
+    `--processes` (or SALESCORE_PROCESSES) above 1, as many worker processes serve the one
+    listening socket (see `_serve_processes`); with 1, this process serves alone."""
     import uvicorn
 
     from salescore.api.app import create_app
 
+    processes = settings.processes if args.processes is None else args.processes
     url = database_url(settings)
     migrate(url)
+    if processes > 1:
+        _serve_processes(settings, url, host=args.host or settings.host,
+                         port=args.port or settings.port, processes=processes)
+        return
     app = create_app(settings, url)
     uvicorn.run(app, host=args.host or settings.host, port=args.port or settings.port,
                 log_level=settings.log_level, proxy_headers=False,
                 timeout_graceful_shutdown=settings.shutdown_grace_seconds)
+
+
+def _serve_processes(settings: Settings, url: str, *, host: str, port: int,
+                     processes: int) -> None:
+    """`processes` uvicorn workers on one socket bound here, each with its own app (its
+    pool, caller cache and LISTEN connection, rate-limit buckets and login throttle).
+
+    This process keeps the database: it started or joined the embedded server (`main`
+    releases it), and the workers, which inherit its environment, get the URL as
+    SALESCORE_DATABASE_URL, so none starts or registers a server of its own. The JWT key
+    is made here, before any worker reads it, so all of them sign and check with the same
+    one. SIGTERM or SIGINT here: uvicorn's supervisor sends SIGTERM to each worker, which
+    stops taking connections, drains its requests within `shutdown_grace_seconds` and
+    exits; then this returns, for an exit code 0. A worker that cannot start stops them
+    all, with uvicorn's exit code for a failed start-up (3); one that dies later is
+    replaced."""
+    from uvicorn import Config
+    from uvicorn.config import STARTUP_FAILURE
+    from uvicorn.supervisors import Multiprocess
+
+    _ = settings.signing_secret  # generated now, if it is to be, not by racing workers
+    os.environ["SALESCORE_DATABASE_URL"] = url
+    config = Config(WORKER_APP, factory=True, host=host, port=port, workers=processes,
+                    log_level=settings.log_level, proxy_headers=False,
+                    timeout_graceful_shutdown=settings.shutdown_grace_seconds)
+
+    class Supervisor(Multiprocess):
+        def terminate_all(self) -> None:
+            """Closes this process's copy of the socket first: the workers close theirs
+            on SIGTERM, and a socket still open here would go on taking connections into
+            its backlog, which no one would ever answer."""
+            for listening in self.sockets:
+                listening.close()
+            super().terminate_all()
+
+    supervisor = Supervisor(config, sockets=[config.bind_socket()])
+    supervisor.run()
+    if any(worker.exitcode == STARTUP_FAILURE for worker in supervisor.processes):
+        raise SystemExit(STARTUP_FAILURE)
+
+
+def worker_app() -> "FastAPI":
+    """The app of one `serve --processes N` worker, built in the worker from the settings
+    of its environment, which must name the database (`serve` sets it): a worker never
+    starts an embedded server. A failure here is a failed start-up (exit code 3), which
+    stops `serve` rather than have the worker restarted to fail again."""
+    from uvicorn.config import STARTUP_FAILURE
+
+    from salescore.api.app import create_app
+
+    try:
+        settings = Settings()
+        _configure_logging(settings)
+        if not settings.database_url:
+            raise RuntimeError("a worker needs SALESCORE_DATABASE_URL; `serve` sets it")
+        return create_app(settings, settings.database_url)
+    except Exception as error:
+        logging.getLogger("salescore").exception("the worker could not build its app")
+        raise SystemExit(STARTUP_FAILURE) from error
 
 
 def _migrate(settings: Settings, args: argparse.Namespace) -> None:
@@ -92,12 +165,24 @@ def _prune(settings: Settings, args: argparse.Namespace) -> None:
     print(json.dumps({"events_deleted": asyncio.run(run())}))
 
 
+def _at_least_one(text: str) -> int:
+    try:
+        number = int(text)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of 1 or more")
+    return number
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="salescore", description=__doc__)
     commands = root.add_subparsers(dest="command", required=True)
     serve = commands.add_parser("serve", help="migrate, then serve the API")
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
+    serve.add_argument("--processes", type=_at_least_one,
+                       help="worker processes (default SALESCORE_PROCESSES, else 1)")
     serve.set_defaults(run=_serve)
     commands.add_parser("migrate", help="apply the database migrations").set_defaults(
         run=_migrate)
@@ -120,14 +205,13 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> None:
     """Runs one command. SIGTERM (systemd, Docker, Kubernetes) stops it as Ctrl-C does, so
     `serve` drains its requests (uvicorn catches both while serving and raises the signal
-    again once done), then ends as after Ctrl-C: exit code 0, the embedded server released."""
+    again once done; with `--processes`, uvicorn's supervisor catches them, stops the
+    workers and returns), then ends as after Ctrl-C: exit code 0, the embedded server
+    released."""
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     args = parser().parse_args(argv)
     settings = Settings()
-    logging.basicConfig(level=settings.log_level.upper(), stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    for noisy in ("pgserver", "alembic"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    _configure_logging(settings)
     try:
         args.run(settings, args)
     except DomainError as error:
@@ -137,3 +221,10 @@ def main(argv: list[str] | None = None) -> None:
         pass
     finally:
         release_embedded()
+
+
+def _configure_logging(settings: Settings) -> None:
+    logging.basicConfig(level=settings.log_level.upper(), stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    for noisy in ("pgserver", "alembic"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)

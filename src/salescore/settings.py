@@ -29,6 +29,11 @@ class Settings(BaseSettings):
     event_retention_days: int = Field(default=90, gt=0)
     idempotency_ttl_hours: int = Field(default=24, gt=0)
     db_pool_size: int = Field(default=32, gt=0)
+    processes: int = Field(
+        default=1, ge=1,
+        description="Worker processes `serve` runs (`--processes` overrides); each has its "
+                    "own pool, caller cache, rate-limit buckets and login throttle.",
+    )
     auth_cache_seconds: float = Field(
         default=30, ge=0,
         description="How long a process keeps a credential's caller; 0 disables the cache.",

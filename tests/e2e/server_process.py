@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import psutil
@@ -43,11 +44,12 @@ def env_with(**settings: str) -> dict[str, str]:
     return env
 
 
-def start_serving(env: dict[str, str]) -> Serving:
-    """A `salescore serve` process that answered /readyz with 200."""
+def start_serving(env: dict[str, str], *args: str) -> Serving:
+    """A `salescore serve` process that answered /readyz with 200; `args` are more options
+    of `serve` (`"--processes", "2"`)."""
     port = free_port()
     started = time.monotonic()
-    process = subprocess.Popen([str(BIN), "serve", "--port", str(port)], env=env,
+    process = subprocess.Popen([str(BIN), "serve", "--port", str(port), *args], env=env,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
@@ -125,9 +127,70 @@ def postmaster_pid(data_dir: Path) -> int | None:
     return int(path.read_text().splitlines()[0])
 
 
+def embedded_dsn(data_dir: Path, database: str = "salescore") -> str:
+    """A libpq URL to `database` on the embedded server running on `data_dir`, through the
+    socket directory and port its `postmaster.pid` names (lines 5 and 4)."""
+    lines = (data_dir / "pg" / "postmaster.pid").read_text().splitlines()
+    return f"postgresql://postgres@/{database}?host={lines[4]}&port={lines[3]}"
+
+
 def alive(pid: int) -> bool:
     """The process runs (a zombie, dead but not yet reaped by its parent, does not)."""
     try:
         return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
     except psutil.NoSuchProcess:
         return False
+
+
+def start_processes(env: dict[str, str], processes: int) -> Serving:
+    """`salescore serve --processes N` once each of its N workers has answered /readyz with
+    200 (the first to start takes every connection until the others listen too)."""
+    server = start_serving(env, "--processes", str(processes))
+    try:
+        _wait_workers_ready(server, processes)
+    except BaseException:
+        stop(server.process, signal.SIGKILL)
+        raise
+    return server
+
+
+def _wait_workers_ready(server: Serving, processes: int) -> None:
+    answered: set[int] = set()
+    deadline = time.monotonic() + 60
+    while len(answered) < processes:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"only workers {answered} answered in 60 s")
+        with httpx.Client(base_url=server.base, timeout=5) as client:
+            ready = client.get("/readyz")
+            if ready.status_code == 200:
+                answered.add(worker_that_answered(server, ready))
+        time.sleep(0.02)
+
+
+def worker_pids(server: Serving) -> set[int]:
+    """The processes below `serve` that listen on its port: its uvicorn workers (with
+    `--processes` above 1; none with 1, where `serve` itself listens)."""
+    port = httpx.URL(server.base).port
+    return {child.pid for child in psutil.Process(server.process.pid).children()
+            if any(connection.status == psutil.CONN_LISTEN and connection.laddr.port == port
+                   for connection in _tcp_connections(child))}
+
+
+def worker_that_answered(server: Serving, response: httpx.Response) -> int:
+    """The pid of the worker of `serve --processes N` that holds the connection `response`
+    came on (the client's connection is kept alive, so the worker still holds it)."""
+    client_port = response.extensions["network_stream"].get_extra_info("client_addr")[1]
+    port = httpx.URL(server.base).port
+    for child in psutil.Process(server.process.pid).children():
+        for connection in _tcp_connections(child):
+            if (connection.laddr.port == port and connection.raddr
+                    and connection.raddr.port == client_port):
+                return child.pid
+    raise AssertionError(f"no worker holds the connection from port {client_port}")
+
+
+def _tcp_connections(process: psutil.Process) -> list[Any]:
+    try:
+        return list(process.net_connections(kind="tcp"))
+    except psutil.NoSuchProcess:
+        return []

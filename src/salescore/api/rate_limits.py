@@ -15,8 +15,9 @@
 - `/healthz` and `/readyz` are not limited, so that probes never are refused.
 - Past the limit: 429 problem+json with `Retry-After`. Every answer of a limited route
   carries `RateLimit-Policy` and `RateLimit` (draft-ietf-httpapi-ratelimit-headers-10).
-- Buckets live in the process: with N replicas behind a balancer a client may get up to
-  N times the limit. Nothing is read from the database.
+- Buckets live in the process: with N replicas behind a balancer, or N processes of
+  `serve --processes N`, a client may get up to N times the limit. Nothing is read from
+  the database.
 The arithmetic is in domain/access/rate_limits.py."""
 
 import time
