@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from httpx import AsyncClient
 from sqlalchemy import text
 
+from salescore.repositories.sales.processes import placing_lock
 from tests.factories import Tenant, make_user, read_events
 from tests.opportunity_factories import waiting_for_a_lock
 from tests.process_factories import (
@@ -147,8 +148,7 @@ async def test_a_removal_waits_for_a_write_to_one_of_its_opportunities_without_d
         removing = await waiting_for_a_lock(app, client.delete(
             f"{PATH}/{process['id']}/stages/{removed['id']}",
             params={"move_to": target["id"]}, headers=tenant.admin))
-        await write.execute(text("SELECT id FROM sales_processes WHERE organization_id ="
-                                 " :org AND id = :process FOR SHARE"), keys)
+        await write.execute(placing_lock(keys["org"], shared=True))
         await write.commit()
     response = await removing
     assert response.status_code == 204, response.text

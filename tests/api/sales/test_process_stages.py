@@ -10,6 +10,7 @@ from httpx import AsyncClient
 from sqlalchemy import text
 
 from salescore.domain.sales import processes
+from salescore.repositories.sales.processes import placing_lock
 from tests.customer_factories import make_customer
 from tests.factories import Tenant, make_user, read_events
 from tests.opportunity_factories import waiting_for_a_lock
@@ -322,8 +323,7 @@ async def test_an_opportunity_placed_while_its_stage_changes_kind_follows_the_ne
     customer = await make_customer(client, tenant)
     keys = {"org": tenant.organization_id, "process": process["id"], "stage": stage["id"]}
     async with app.state.salescore.engine.connect() as change:
-        await change.execute(text("SELECT id FROM sales_processes WHERE organization_id ="
-                                  " :org AND id = :process FOR UPDATE"), keys)
+        await change.execute(placing_lock(keys["org"], shared=False))
         await change.execute(text("UPDATE stages SET kind = 'won' WHERE organization_id ="
                                   " :org AND id = :stage"), keys)
         placing = await waiting_for_a_lock(app, client.post(
@@ -350,8 +350,7 @@ async def test_a_request_the_database_breaks_a_deadlock_of_is_503_and_writes_not
     keys = {"org": tenant.organization_id, "process": process["id"], "id": made.json()["id"]}
     async with app.state.salescore.engine.connect() as change:
         await change.execute(text("SET LOCAL deadlock_timeout = '10s'"))  # the move detects
-        await change.execute(text("SELECT id FROM sales_processes WHERE organization_id ="
-                                  " :org AND id = :process FOR UPDATE"), keys)
+        await change.execute(placing_lock(keys["org"], shared=False))
         moving = await waiting_for_a_lock(app, client.post(
             f"/v1/opportunities/{keys['id']}/move", headers=tenant.admin,
             json={"stage_id": stage_named(process, "Quote sent")["id"]}))

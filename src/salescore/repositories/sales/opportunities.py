@@ -41,7 +41,7 @@ from salescore.repositories.prepared import Prepared, driver, fetch, fetchrow
 from salescore.repositories.sales.models import opportunities as o
 from salescore.repositories.sales.models import opportunity_sellers, stages
 from salescore.repositories.sales.models import sales_processes as processes
-from salescore.repositories.sales.processes import stage_to_domain
+from salescore.repositories.sales.processes import placing_lock, stage_to_domain
 
 _SELLERS = opportunity_sellers
 _STORED = [c for c in o.c if c.key not in {"id", "organization_id", "weighted_amount"}]
@@ -70,28 +70,18 @@ _GET_FOR_UPDATE = Prepared.of(_BY_ID.with_for_update(of=o))
 _STAGE_LABELS = tuple((c.key, f"stage_{c.key}") for c in stages.c)
 
 
-def _with_stages(*, locked: bool) -> Select[Any]:
-    """A process with its stages, a row each. Locked: the process and stage rows are held
-    (FOR SHARE) until the transaction ends, for a write that places an opportunity in a
-    stage. A change of stages locks the process FOR UPDATE first (`locked_process`), so
-    the two run one after the other: either the change sees the opportunity (a stage in
-    use keeps its kind), or the placing waits and reads the stages as changed (a locking
-    read returns the newest version of each row it locks; FOR KEY SHARE would not wait
-    for, nor see, a change that leaves the key as it is)."""
-    joined = (select(processes, *(c.label(label) for c, (_, label) in zip(
+def _with_stages() -> Select[Any]:
+    """A process with its stages, a row each (one row with no stage for a process that
+    has none)."""
+    return (select(processes, *(c.label(label) for c, (_, label) in zip(
         stages.c, _STAGE_LABELS, strict=True)))
         .join(stages, (stages.c.organization_id == processes.c.organization_id)
-              & (stages.c.sales_process_id == processes.c.id), isouter=not locked))
-    return joined.with_for_update(read=True, of=[processes, stages]) \
-        if locked else joined
+              & (stages.c.sales_process_id == processes.c.id), isouter=True))
 
 
-def _pipeline(*, locked: bool) -> Prepared:
-    return Prepared.of(_with_stages(locked=locked).where(
-        processes.c.organization_id == _ORG, processes.c.id == _ID).order_by(stages.c.position))
-
-
-_PIPELINE, _PIPELINE_LOCKED = _pipeline(locked=False), _pipeline(locked=True)
+_PIPELINE = Prepared.of(_with_stages().where(
+    processes.c.organization_id == _ORG, processes.c.id == _ID).order_by(stages.c.position))
+_PLACING_KEY = "placing lock"
 _BY_EXTERNAL_ID = Prepared.of(select(o.c.id).where(
     o.c.organization_id == _ORG, o.c.external_id == bindparam("external_id")))
 _DOMAIN_KEYS = tuple(c.key for c in o.c if c.key != "weighted_amount")
@@ -143,10 +133,23 @@ class OpportunityRepository:
                        locked: bool = False) -> SalesProcess | None:
         """A process and its stages as an opportunity's rules need them, in one query:
         without its use count or default-for targets (see SalesProcessRepository.get).
-        `locked` for a write that places an opportunity in one of its stages."""
-        rows = await fetch(self._session, _PIPELINE_LOCKED if locked else _PIPELINE,
-                           organization_id=organization_id, id=process_id)
+        `locked` for a write that places an opportunity in one of its stages: the
+        placing lock is taken first, unless `hold_stages` took it already."""
+        if locked:
+            await self.hold_stages(organization_id)
+        rows = await fetch(self._session, _PIPELINE, organization_id=organization_id,
+                           id=process_id)
         return _pipeline_of(rows) if rows else None
+
+    async def hold_stages(self, organization_id: int) -> None:
+        """Take the placing lock (see `placing_lock`) for the rest of the transaction,
+        once. A use case that places an opportunity calls it first: as the statement
+        that begins the transaction, it costs no round trip of its own."""
+        transaction = self._session.get_transaction()
+        if transaction is not None and self._session.info.get(_PLACING_KEY) is transaction:
+            return
+        await self._session.execute(placing_lock(organization_id, shared=True))
+        self._session.info[_PLACING_KEY] = self._session.get_transaction()
 
     async def id_by_external_id(self, organization_id: int, external_id: str) -> int | None:
         row = await fetchrow(self._session, _BY_EXTERNAL_ID, organization_id=organization_id,

@@ -9,11 +9,13 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     BindParameter,
     ColumnElement,
     Select,
     bindparam,
     case,
+    cast,
     delete,
     exists,
     false,
@@ -131,6 +133,22 @@ def default_candidates_select() -> Select[Any]:
 _DEFAULT_CANDIDATES = Prepared.of(default_candidates_select())
 
 
+def placing_lock(organization_id: Any, *, shared: bool) -> Select[Any]:
+    """The organization's transaction-level advisory lock on where opportunities may be
+    placed: shared by every write that places an opportunity in a stage, exclusive for a
+    change of a process or of its stages. Placings do not wait for one another; a change
+    waits for the placings under way and they for it; and since a statement sees what was
+    committed before it began, a placing that reads the stages after taking the lock
+    reads them as the change left them (a stage in use keeps its kind). No row is locked:
+    concurrent placings would otherwise each rewrite the process's and its stages' rows
+    with a new MultiXact. One lock for the whole organization, so that a create can take
+    it before it knows its process, as the first statement of its transaction; changes
+    of processes are rare, and hold it for milliseconds."""
+    take = func.pg_advisory_xact_lock_shared if shared else func.pg_advisory_xact_lock
+    return select(take(func.hashtextextended(
+        func.concat("stages:", cast(organization_id, BigInteger)), 0)))
+
+
 class SalesProcessRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
@@ -160,15 +178,10 @@ class SalesProcessRepository:
         return None if row is None else (await self._assemble(organization_id, [row]))[0]
 
     async def lock(self, organization_id: int, process_id: int) -> None:
-        """Hold the process and its stages until the transaction ends. Locking the stages
-        makes an opportunity being put on one of them finish first (or wait for us), so
-        that the use counted afterwards is the use there is."""
-        await self._session.execute(select(processes.c.id).where(
-            processes.c.organization_id == organization_id, processes.c.id == process_id,
-        ).with_for_update())
-        await self._session.execute(select(stages.c.id).where(
-            stages.c.organization_id == organization_id,
-            stages.c.sales_process_id == process_id).with_for_update())
+        """Hold the process until the transaction ends: no other change of a process of
+        the organization runs, and no opportunity is placed in a stage meanwhile (see
+        `placing_lock`), so that the use counted afterwards is the use there is."""
+        await self._session.execute(placing_lock(organization_id, shared=False))
 
     async def process_of_stage(self, organization_id: int, stage_id: int) -> int | None:
         """The id of the process `stage_id` belongs to, if it is the organization's."""

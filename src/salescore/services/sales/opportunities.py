@@ -141,6 +141,7 @@ async def create_opportunity(uow: UnitOfWork, *, caller: Caller,
                              values: dict[str, Any]) -> Opportunity:
     require(caller, Scope.OPPORTUNITIES_WRITE)
     async with uow:
+        await uow.opportunities.hold_stages(caller.organization_id)
         if values.get("external_id") is not None and await uow.opportunities.id_by_external_id(
                 caller.organization_id, values["external_id"]):
             raise Conflict(f"an opportunity with the external id {values['external_id']} "
