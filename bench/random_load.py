@@ -1,5 +1,7 @@
 """Load with a different request each time: `{name}` in a path or body becomes a random
-integer of the range given for it, drawn anew per request (random ids, owners, customers).
+integer of the range given for it, drawn anew per request (random ids, owners, customers),
+or, for a name in `counters`, the next integer from the one given (each request its own:
+ids of a pool of records each to be changed once, as winning an opportunity can be).
 
 The same two generators as load.py, giving the same `Round`: wrk with bench/lua/random.lua
 (one thread, for a fixed time), else httpx (one coroutine per connection, for a fixed
@@ -8,11 +10,12 @@ be taken without queueing (one connection) and a throughput figure under load.""
 
 import asyncio
 import contextlib
+import itertools
 import random
 import re
 import subprocess
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Protocol
@@ -46,12 +49,25 @@ class Pattern:
     expect: int = 200
     connections: int = 1
     server_pid: int | None = None
+    counters: Mapping[str, int] = field(default_factory=dict)
 
-    def fill(self, template: str, rng: random.Random) -> str:
+    def fill(self, template: str, rng: random.Random,
+             counted: Mapping[str, Iterator[int]] | None = None) -> str:
+        """`template` with its holes filled; `counted` gives the next value of each name
+        in `counters` (shared by every request of a run)."""
         def draw(found: re.Match[str]) -> str:
+            if counted is not None and found[1] in counted:
+                return str(next(counted[found[1]]))
             bounds = self.ranges.get(found[1])
             return found[0] if bounds is None else str(rng.randint(*bounds))
         return _PLACEHOLDER.sub(draw, template)
+
+    def advanced(self, done: Round) -> "Pattern":
+        """The pattern with its counters past every value the run `done` may have used:
+        one per request answered or failed, and one more per connection for a request
+        still in flight when the run ended."""
+        used = done.requests + done.errors + self.connections
+        return replace(self, counters={k: v + used for k, v in self.counters.items()})
 
 
 class RandomLoad(Protocol):
@@ -80,6 +96,8 @@ class WrkRandom:
                f"{self.seconds} s per run)"
 
     def run(self, pattern: Pattern) -> Round:
+        if pattern.counters and self.threads != 1:
+            raise ValueError("counters need one wrk thread: each thread counts for itself")
         command = [self.executable, f"-t{self.threads}", f"-c{pattern.connections}",
                    f"-d{self.seconds}s", "--timeout", "5s", "-s", str(LUA)]
         for name, value in pattern.headers.items():
@@ -87,6 +105,7 @@ class WrkRandom:
         command += [pattern.base_url + "/", "--", pattern.method, str(pattern.expect),
                     pattern.path, pattern.body, str(random.randrange(1, 2**31))]
         command += [f"{name}={lo}:{hi}" for name, (lo, hi) in pattern.ranges.items()]
+        command += [f"{name}={first}+" for name, first in pattern.counters.items()]
         cpu = children_cpu_seconds()
         done = subprocess.run(command, capture_output=True, text=True,
                               timeout=self.seconds + 30, check=True)
@@ -122,13 +141,15 @@ class HttpxRandom:
         latencies: list[float] = []
         errors = 0
         rng = random.Random()
+        counted = {name: itertools.count(first) for name, first in pattern.counters.items()}
         end = 0.0
 
         async def worker(client: httpx.AsyncClient) -> None:
             nonlocal errors
             while time.perf_counter() < end:
-                path = pattern.fill(pattern.path, rng)
-                body = pattern.fill(pattern.body, rng).encode() if pattern.body else None
+                path = pattern.fill(pattern.path, rng, counted)
+                body = (pattern.fill(pattern.body, rng, counted).encode() if pattern.body
+                        else None)
                 began = time.perf_counter()
                 try:
                     response = await client.request(pattern.method, path, content=body)
@@ -166,18 +187,21 @@ def choose(tool: str, *, seconds: int) -> RandomLoad:
 
 def measure(load: RandomLoad, patterns: Sequence[Pattern], rounds: int) -> list[Summary]:
     """A warm-up run of each, then `rounds` rounds each running every pattern once, the
-    order rotated per round; with a pattern's `server_pid`, that server's CPU too."""
-    for pattern in patterns:
-        load.shorter().run(pattern)
-    runs: dict[str, list[Round]] = {pattern.name: [] for pattern in patterns}
+    order rotated per round; with a pattern's `server_pid`, that server's CPU too. A
+    pattern's counters go on from run to run."""
+    current = {p.name: p.advanced(load.shorter().run(p)) for p in patterns}
+    names = list(current)
+    runs: dict[str, list[Round]] = {name: [] for name in names}
     for number in range(rounds):
-        shift = number % len(patterns)
-        for pattern in [*patterns[shift:], *patterns[:shift]]:
+        shift = number % len(names)
+        for name in [*names[shift:], *names[:shift]]:
+            pattern = current[name]
             pid = pattern.server_pid
             cpu = process_cpu_seconds(pid) if pid else 0.0
             done = load.run(pattern)
+            current[name] = pattern.advanced(done)
             if pid:
                 used = process_cpu_seconds(pid) - cpu
                 done = replace(done, server_cpu=used / done.seconds if done.seconds else 0.0)
-            runs[pattern.name].append(done)
+            runs[name].append(done)
     return [Summary(name=name, rounds=tuple(done)) for name, done in runs.items()]
