@@ -14,9 +14,10 @@ from salescore import __version__
 from salescore.api import health
 from salescore.api.cursors import CursorCodec
 from salescore.api.errors import PROBLEM, install_error_handlers, method_not_allowed
+from salescore.api.lean_routes import check_lean_routes
 from salescore.api.middleware import Idempotency, RequestContext
 from salescore.api.rate_limits import RateLimits
-from salescore.api.routing import MethodNotAllowed
+from salescore.api.routing import FirstRoutes, MethodNotAllowed, routes_of
 from salescore.api.state import AppState
 from salescore.api.tokens import TokenSettings
 from salescore.api.v1.access import api_keys, auth, org_units, users
@@ -90,6 +91,9 @@ def create_app(settings: Settings, database_url: str) -> FastAPI:
                    processes.router, notifications.router, stagnant.router,
                    exchange_rates.router, pipeline.router, history.router]:
         app.include_router(router)
+    app.router.routes.insert(0, FirstRoutes(routes_of(opportunities.router,
+                                                      opportunities.BUSIEST)))
+    check_lean_routes(app.routes)
     app.add_middleware(Idempotency)
     app.add_middleware(MethodNotAllowed, answer=method_not_allowed)
     app.add_middleware(RateLimits, settings=settings)

@@ -86,12 +86,17 @@ class BearerAuth(SecurityBase):
 
 class CallerAuth(BearerAuth):
     async def __call__(self, request: Request) -> Caller:
-        known: Caller | None = getattr(request.state, "caller", None)  # the middleware's
-        if known is not None:
+        """The caller, kept in the request's state (`request.state.caller`): the
+        Idempotency middleware may have found it already. Read from the ASGI state dict
+        itself, as `request.state` would, without making a `State` around it and raising
+        AttributeError inside `getattr` on every request that has none yet."""
+        state: dict[str, object] = request.scope.setdefault("state", {})
+        known = state.get("caller")
+        if isinstance(known, Caller):
             return known
         caller = await authenticate(request.app.state.salescore,
                                     request.headers.get("authorization"))
-        request.state.caller = caller
+        state["caller"] = caller
         return caller
 
 

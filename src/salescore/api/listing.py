@@ -8,10 +8,11 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Annotated, Any, Generic, TypeVar
 
-from fastapi import Query, Request
+from fastapi import Query, Request, Response
 from pydantic import BaseModel
 
 from salescore.api.deps import AppStateDep, CallerDep
+from salescore.api.json_bodies import JSON
 from salescore.api.state import AppState
 from salescore.api.v1.schemas import BigInt, DateIn, TimeOrDateIn
 from salescore.domain.access.permissions import Caller
@@ -157,9 +158,31 @@ def list_parameters(resource: str, filters: Sequence[Filter],
     return dependency
 
 
+def next_cursor(state: Any, request: ListRequest, page: Page[Any]) -> str | None:
+    """The cursor to the page after this one; None on the last."""
+    return None if page.next is None else state.cursors.encode(
+        request.scope, [page.next.value, page.next.id])
+
+
 def page_of(state: Any, request: ListRequest, page: Page[Any],
             shape: Callable[[Any], T]) -> PageOf[T]:
     """The reply for one page: its rows shaped for the API, and the cursor to the next."""
-    cursor = None if page.next is None else state.cursors.encode(
-        request.scope, [page.next.value, page.next.id])
-    return PageOf[T](data=[shape(item) for item in page.items], next_cursor=cursor)
+    return PageOf[T](data=[shape(item) for item in page.items],
+                     next_cursor=next_cursor(state, request, page))
+
+
+def page_response(state: Any, request: ListRequest, page: Page[Any],
+                  shape: Callable[[Any], BaseModel]) -> Response:
+    """The page as JSON, written once here: FastAPI passes a Response through instead of
+    validating the page again against the route's `response_model` (which stays its
+    documented shape), and a route that answers its own Response is a lean one
+    (lean_routes.py)."""
+    return Response(page_of(state, request, page, shape).model_dump_json(by_alias=True),
+                    media_type=JSON)
+
+
+def page_values(state: Any, request: ListRequest, page: Page[Any],
+                values: Callable[[Any], dict[str, Any]]) -> dict[str, Any]:
+    """The fields of a `PageOf` as plain values, for a `JsonBody` of it (json_bodies.py)."""
+    return {"data": [values(item) for item in page.items],
+            "next_cursor": next_cursor(state, request, page)}

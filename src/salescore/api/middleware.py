@@ -40,11 +40,9 @@ class RequestContext:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        headers = Headers(scope=scope)
-        given = headers.get("x-request-id", "")
+        given, length = _request_id_and_length(scope["headers"])
         request_id = given if 0 < len(given) <= 64 and given.isascii() else secrets.token_hex(8)
         scope.setdefault("state", {})["request_id"] = request_id
-        length = headers.get("content-length")
         if length is not None and length.isdigit() and int(length) > self.max_body:
             await problem(413, "the request body is larger than the service accepts",
                           request=Request(scope))(scope, receive, send)
@@ -78,6 +76,20 @@ class RequestContext:
                               headers={"Retry-After": "5", "Connection": "close"},
                               )(scope, receive, send_with_id)
             raise
+
+
+def _request_id_and_length(raw: list[tuple[bytes, bytes]]) -> tuple[str, str | None]:
+    """`X-Request-ID` ("" if none) and `Content-Length`, the first of each as Starlette's
+    `Headers.get` would give them, in one pass over the raw headers (their names come
+    lower-cased, as ASGI requires)."""
+    given: str | None = None
+    length: str | None = None
+    for name, value in raw:
+        if name == b"x-request-id" and given is None:
+            given = value.decode("latin-1")
+        elif name == b"content-length" and length is None:
+            length = value.decode("latin-1")
+    return given or "", length
 
 
 class Idempotency:

@@ -15,15 +15,19 @@ The resources: every path template with all the methods declared on it, for the 
 import re
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 from weakref import WeakKeyDictionary
 
 from fastapi import APIRouter
-from fastapi.routing import iter_route_contexts
+from fastapi.routing import APIRoute, iter_route_contexts
 from starlette.applications import Starlette
+from starlette.datastructures import URLPath
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Match
+from starlette.routing import BaseRoute, Match, NoMatchFound
 from starlette.types import ASGIApp, Receive, Scope, Send
+
+from salescore.api.lean_routes import LeanRoute
 
 
 def literal_start(route: BaseRoute) -> str:
@@ -33,8 +37,15 @@ def literal_start(route: BaseRoute) -> str:
 
 
 class Router(APIRouter):
+    """Its routes are `LeanRoute`s: served without FastAPI's per-request solver where
+    that changes nothing (see lean_routes.py)."""
+
     _starts: tuple[str, ...] = ()
     _starts_of: int = -1  # the number of routes `_starts` was made from
+
+    def __init__(self, **options: Any) -> None:
+        options.setdefault("route_class", LeanRoute)
+        super().__init__(**options)
 
     def matches(self, scope: Scope) -> tuple[Match, Scope]:
         if len(self.routes) != self._starts_of:
@@ -44,6 +55,50 @@ class Router(APIRouter):
         if scope.get("type") == "http" and not any(start in path for start in self._starts):
             return Match.NONE, {}
         return super().matches(scope)
+
+
+_CHOSEN = "salescore.first_route"
+
+
+class FirstRoutes(BaseRoute):
+    """A few of the busiest routes, tried before FastAPI's included routers, each of
+    which costs a request two passes of bookkeeping around its routes (the match, then
+    the same match again to handle it) even when it is the first and holds the route.
+
+    Only a full match (path and method) is taken here; anything else, a 405 included, is
+    left to the routers after, which hold these same routes too: they are what the
+    OpenAPI document is made from (this holder is not an APIRoute, so it is not in it)
+    and what answers a request these do not take. A route taken here runs as it would
+    there: it is the same route object, served by its own handler (which is the one the
+    included router would use, as lean_routes.check_lean_routes makes sure)."""
+
+    def __init__(self, routes: Sequence[APIRoute]) -> None:
+        self.routes = tuple(routes)
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        if scope["type"] == "http":
+            for route in self.routes:
+                match, child_scope = route.matches(scope)
+                if match is Match.FULL:
+                    child_scope[_CHOSEN] = route
+                    return match, child_scope
+        return Match.NONE, {}
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        route: APIRoute = scope.pop(_CHOSEN)
+        await route.handle(scope, receive, send)
+
+    def url_path_for(self, name: str, /, **path_params: Any) -> URLPath:
+        raise NoMatchFound(name, path_params)  # the routers after know these names
+
+
+def routes_of(router: APIRouter, endpoints: Collection[Callable[..., Any]]) -> list[APIRoute]:
+    """The router's routes that these endpoints answer, in the router's order."""
+    found = [route for route in router.routes
+             if isinstance(route, APIRoute) and route.endpoint in endpoints]
+    if len(found) != len(endpoints):
+        raise LookupError("an endpoint that is not a route of this router")
+    return found
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,8 +176,8 @@ class Resources:
     def is_shadowed(self, path: str) -> bool:
         """Whether another template than the first that matches may name `path`."""
         parts = _segments(path)
-        return any(count == len(parts) and parts[i] == word
-                   for count, i, word in self.shadowed)
+        count, shadowed = len(parts), self.shadowed
+        return any((count, i, part) in shadowed for i, part in enumerate(parts))
 
 
 _RESOURCES: "WeakKeyDictionary[Starlette, Resources]" = WeakKeyDictionary()

@@ -2,11 +2,11 @@
 
 from typing import Annotated
 
-from fastapi import Depends, status
+from fastapi import Depends, Response, status
 
 from salescore.api.deps import AppStateDep, CallerDep, UnitOfWorkDep
 from salescore.api.errors import problem_responses
-from salescore.api.listing import Filter, ListRequest, PageOf, list_parameters, page_of
+from salescore.api.listing import Filter, ListRequest, PageOf, list_parameters, page_response
 from salescore.api.routing import Router
 from salescore.api.v1.access.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyRead
 from salescore.api.v1.schemas import Id
@@ -20,9 +20,9 @@ KeyList = Annotated[ListRequest, Depends(list_parameters("api-keys", [
 
 @router.get("", response_model=PageOf[ApiKeyRead])
 async def list_api_keys(caller: CallerDep, uow: UnitOfWorkDep, state: AppStateDep,
-                        request: KeyList) -> PageOf[ApiKeyRead]:
+                        request: KeyList) -> Response:
     page = await api_keys.list_api_keys(uow, caller=caller, query=request.query)
-    return page_of(state, request, page, ApiKeyRead.of)
+    return page_response(state, request, page, ApiKeyRead.of)
 
 
 @router.post("", response_model=ApiKeyCreated, status_code=status.HTTP_201_CREATED)

@@ -7,7 +7,7 @@ from pydantic import BaseModel
 
 from salescore.api.deps import AppStateDep, CallerDep, IfMatchDep, UnitOfWorkDep, etag
 from salescore.api.errors import problem_responses
-from salescore.api.listing import Filter, ListRequest, PageOf, list_parameters, page_of
+from salescore.api.listing import Filter, ListRequest, PageOf, list_parameters, page_response
 from salescore.api.routing import Router
 from salescore.api.v1.access.schemas import (
     OrgUnitCreate,
@@ -33,9 +33,9 @@ def unit_router(kind: UnitKind, path: str, create: type[BaseModel], update: type
 
     @router.get("", response_model=PageOf[read], name=f"list_{path}")  # type: ignore[valid-type]
     async def list_units(caller: CallerDep, uow: UnitOfWorkDep, state: AppStateDep,
-                         request: Listing) -> PageOf[OrgUnitRead]:
+                         request: Listing) -> Response:
         page = await org_units.list_units(uow, caller=caller, kind=kind, query=request.query)
-        return page_of(state, request, page, read.of)
+        return page_response(state, request, page, read.of)
 
     @router.post("", response_model=read, status_code=status.HTTP_201_CREATED,
                  responses=problem_responses(409), name=f"create_{path}")

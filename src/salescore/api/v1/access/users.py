@@ -6,7 +6,7 @@ from fastapi import Depends, Response, status
 
 from salescore.api.deps import AppStateDep, CallerDep, IfMatchDep, UnitOfWorkDep, etag
 from salescore.api.errors import problem_responses
-from salescore.api.listing import Filter, ListRequest, PageOf, list_parameters, page_of
+from salescore.api.listing import Filter, ListRequest, PageOf, list_parameters, page_response
 from salescore.api.routing import Router
 from salescore.api.v1.access.schemas import UserCreate, UserRead, UserUpdate
 from salescore.api.v1.schemas import Id
@@ -23,9 +23,9 @@ UserList = Annotated[ListRequest, Depends(list_parameters("users", [
 
 @router.get("", response_model=PageOf[UserRead])
 async def list_users(caller: CallerDep, uow: UnitOfWorkDep, state: AppStateDep,
-                     request: UserList) -> PageOf[UserRead]:
+                     request: UserList) -> Response:
     page = await users.list_users(uow, caller=caller, query=request.query)
-    return page_of(state, request, page, UserRead.of)
+    return page_response(state, request, page, UserRead.of)
 
 
 @router.post("", response_model=UserRead, status_code=status.HTTP_201_CREATED,

@@ -7,7 +7,7 @@ from fastapi import Depends, Response, status
 
 from salescore.api.deps import AppStateDep, CallerDep, IfMatchDep, UnitOfWorkDep, etag
 from salescore.api.errors import problem_responses
-from salescore.api.listing import Filter, ListRequest, PageOf, list_parameters, page_of
+from salescore.api.listing import Filter, ListRequest, PageOf, list_parameters, page_response
 from salescore.api.routing import Router
 from salescore.api.v1.activities.schemas import ActivityCreate, ActivityRead, ActivityUpdate
 from salescore.api.v1.schemas import Id
@@ -29,11 +29,6 @@ OpportunityActivityList = Annotated[ListRequest, Depends(list_parameters(
 WRITE_ERRORS = problem_responses(404, 412)
 
 
-def _page(page: PageOf[ActivityRead]) -> Response:
-    """The page serialised once (FastAPI passes a Response through unvalidated)."""
-    return Response(page.model_dump_json(), media_type="application/json")
-
-
 def _answer(response: Response, activity: Activity) -> ActivityRead:
     response.headers["ETag"] = etag(activity.version)
     return ActivityRead.of(activity)
@@ -45,7 +40,7 @@ async def list_activities(caller: CallerDep, uow: UnitOfWorkDep, state: AppState
     """A seller's calendar: `assignee_id` with `starts_at[gte]`/`starts_at[lte]` (or
     `due_at` for tasks), across kinds. Filters combine."""
     page = await service.list_activities(uow, caller=caller, query=request.query)
-    return _page(page_of(state, request, page, ActivityRead.of))
+    return page_response(state, request, page, ActivityRead.of)
 
 
 @router.get("/v1/opportunities/{opportunity_id}/activities",
@@ -56,7 +51,7 @@ async def list_opportunity_activities(opportunity_id: Id, caller: CallerDep,
                                       ) -> Response:
     page = await service.list_activities(uow, caller=caller, query=request.query,
                                          opportunity_id=opportunity_id)
-    return _page(page_of(state, request, page, ActivityRead.of))
+    return page_response(state, request, page, ActivityRead.of)
 
 
 @router.post("/v1/activities", response_model=ActivityRead,

@@ -3,11 +3,11 @@
 from dataclasses import replace
 from typing import Annotated
 
-from fastapi import Depends
+from fastapi import Depends, Response
 
 from salescore.api.deps import AppStateDep, CallerDep, UnitOfWorkDep
 from salescore.api.errors import problem_responses
-from salescore.api.listing import Filter, ListRequest, PageOf, list_parameters, page_of
+from salescore.api.listing import Filter, ListRequest, PageOf, list_parameters, page_response
 from salescore.api.routing import Router
 from salescore.api.v1.activities.schemas import NotificationRead
 from salescore.api.v1.schemas import Id
@@ -22,14 +22,14 @@ NotificationList = Annotated[ListRequest, Depends(list_parameters(
 
 @router.get("", response_model=PageOf[NotificationRead], responses=problem_responses(403))
 async def list_notifications(caller: CallerDep, uow: UnitOfWorkDep, state: AppStateDep,
-                             request: NotificationList) -> PageOf[NotificationRead]:
+                             request: NotificationList) -> Response:
     """The calling user's own notifications; `unread=true` for those not yet read."""
     conditions = [c for c in request.query.conditions if c.field != "unread"]
     unread = next((bool(c.value) for c in request.query.conditions if c.field == "unread"),
                   None)
     query = replace(request.query, conditions=tuple(conditions))
     page = await service.list_notifications(uow, caller=caller, query=query, unread=unread)
-    return page_of(state, request, page, NotificationRead.of)
+    return page_response(state, request, page, NotificationRead.of)
 
 
 @router.post("/{notification_id}/read", response_model=NotificationRead,

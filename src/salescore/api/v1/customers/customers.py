@@ -7,7 +7,7 @@ from fastapi import Depends, Path, Response, status
 
 from salescore.api.deps import AppStateDep, CallerDep, IfMatchDep, UnitOfWorkDep, etag
 from salescore.api.errors import problem_responses
-from salescore.api.listing import Filter, ListRequest, PageOf, list_parameters, page_of
+from salescore.api.listing import Filter, ListRequest, PageOf, list_parameters, page_response
 from salescore.api.routing import Router
 from salescore.api.v1.customers.schemas import (
     ContactCreate,
@@ -40,10 +40,10 @@ ContactList = Annotated[ListRequest, Depends(list_parameters("contacts", [
 
 @router.get("/v1/customers", response_model=PageOf[CustomerRead])
 async def list_customers(caller: CallerDep, uow: UnitOfWorkDep, state: AppStateDep,
-                         request: CustomerList) -> PageOf[CustomerRead]:
+                         request: CustomerList) -> Response:
     """`q` looks in the name, organization number and email."""
     page = await customers.list_customers(uow, caller=caller, query=request.query)
-    return page_of(state, request, page, CustomerRead.of)
+    return page_response(state, request, page, CustomerRead.of)
 
 
 @router.post("/v1/customers", response_model=CustomerRead,
@@ -107,10 +107,10 @@ async def delete_customer(customer_id: Id, caller: CallerDep, uow: UnitOfWorkDep
 @router.get("/v1/customers/{customer_id}/contacts", response_model=PageOf[ContactRead],
             responses=problem_responses(404))
 async def list_contacts(customer_id: Id, caller: CallerDep, uow: UnitOfWorkDep,
-                        state: AppStateDep, request: ContactList) -> PageOf[ContactRead]:
+                        state: AppStateDep, request: ContactList) -> Response:
     page = await contacts.list_contacts(uow, caller=caller, customer_id=customer_id,
                                         query=request.query)
-    return page_of(state, request, page, ContactRead.of)
+    return page_response(state, request, page, ContactRead.of)
 
 
 @router.post("/v1/customers/{customer_id}/contacts", response_model=ContactRead,

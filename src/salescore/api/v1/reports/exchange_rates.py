@@ -7,7 +7,7 @@ from fastapi import Depends, Response, status
 
 from salescore.api.deps import AppStateDep, CallerDep, IfMatchDep, UnitOfWorkDep, etag
 from salescore.api.errors import problem_responses
-from salescore.api.listing import Filter, ListRequest, PageOf, list_parameters, page_of
+from salescore.api.listing import Filter, ListRequest, PageOf, list_parameters, page_response
 from salescore.api.routing import Router
 from salescore.api.v1.reports.schemas import (
     ExchangeRateCreate,
@@ -32,9 +32,9 @@ def _answer(response: Response, rate: ExchangeRate) -> ExchangeRateRead:
 
 @router.get("", response_model=PageOf[ExchangeRateRead])
 async def list_exchange_rates(caller: CallerDep, uow: UnitOfWorkDep, state: AppStateDep,
-                              request: RateList) -> PageOf[ExchangeRateRead]:
+                              request: RateList) -> Response:
     page = await service.list_rates(uow, caller=caller, query=request.query)
-    return page_of(state, request, page, ExchangeRateRead.of)
+    return page_response(state, request, page, ExchangeRateRead.of)
 
 
 @router.post("", response_model=ExchangeRateRead, status_code=status.HTTP_201_CREATED,

@@ -7,7 +7,7 @@ from fastapi import Depends, Response, status
 
 from salescore.api.deps import AppStateDep, CallerDep, IfMatchDep, UnitOfWorkDep, etag
 from salescore.api.errors import problem_responses
-from salescore.api.listing import Filter, ListRequest, PageOf, list_parameters, page_of
+from salescore.api.listing import Filter, ListRequest, PageOf, list_parameters, page_response
 from salescore.api.routing import Router
 from salescore.api.v1.sales.setup_schemas import CampaignCreate, CampaignRead, CampaignUpdate
 from salescore.api.v1.schemas import Id
@@ -22,9 +22,9 @@ CampaignList = Annotated[ListRequest, Depends(list_parameters("campaigns", [
 
 @router.get("", response_model=PageOf[CampaignRead])
 async def list_campaigns(caller: CallerDep, uow: UnitOfWorkDep, state: AppStateDep,
-                         request: CampaignList) -> PageOf[CampaignRead]:
+                         request: CampaignList) -> Response:
     page = await campaigns.list_campaigns(uow, caller=caller, query=request.query)
-    return page_of(state, request, page, CampaignRead.of)
+    return page_response(state, request, page, CampaignRead.of)
 
 
 @router.post("", response_model=CampaignRead, status_code=status.HTTP_201_CREATED)

@@ -7,7 +7,7 @@ from fastapi import Depends, Response, status
 
 from salescore.api.deps import AppStateDep, CallerDep, IfMatchDep, UnitOfWorkDep, etag
 from salescore.api.errors import problem_responses
-from salescore.api.listing import Filter, ListRequest, PageOf, list_parameters, page_of
+from salescore.api.listing import Filter, ListRequest, PageOf, list_parameters, page_response
 from salescore.api.routing import Router
 from salescore.api.v1.sales.setup_schemas import (
     ListItemCreate,
@@ -44,10 +44,10 @@ def _add_routes(kind: ListKind, path: str) -> None:
 
     @router.get(f"/{path}", response_model=PageOf[ListItemRead], name=f"list_{name}")
     async def list_items(caller: CallerDep, uow: UnitOfWorkDep, state: AppStateDep,
-                         request: Listing) -> PageOf[ListItemRead]:
+                         request: Listing) -> Response:
         """The items in list order unless `sort` says otherwise."""
         page = await lists.list_items(uow, caller=caller, kind=kind, query=request.query)
-        return page_of(state, request, page, ListItemRead.of)
+        return page_response(state, request, page, ListItemRead.of)
 
     @router.post(f"/{path}", response_model=ListItemRead, status_code=status.HTTP_201_CREATED,
                  responses=problem_responses(409), name=f"create_{name}")

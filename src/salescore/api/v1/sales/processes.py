@@ -16,7 +16,7 @@ from salescore.api.exports import (
     row_bound,
     take_format,
 )
-from salescore.api.listing import Filter, ListRequest, PageOf, list_parameters, page_of
+from salescore.api.listing import Filter, ListRequest, PageOf, list_parameters, page_response
 from salescore.api.routing import Router
 from salescore.api.v1.sales.process_schemas import (
     EXPORT_COLUMNS,
@@ -57,11 +57,11 @@ STAGE = "/{process_id}/stages/{stage_id}"
 
 @router.get("", response_model=PageOf[SalesProcessRead])
 async def list_sales_processes(caller: CallerDep, uow: UnitOfWorkDep, state: AppStateDep,
-                               request: ProcessList) -> PageOf[SalesProcessRead]:
+                               request: ProcessList) -> Response:
     """`view`: `active` (default), `mine` (created or last saved by the caller, active or
     not), `not_mine`, `inactive`, `all`. `q` searches name and note."""
     page = await service.list_processes(uow, caller=caller, query=request.query)
-    return page_of(state, request, page, SalesProcessRead.of)
+    return page_response(state, request, page, SalesProcessRead.of)
 
 
 @router.get("/export", response_class=Response, responses=EXPORT_RESPONSES)
