@@ -4,17 +4,23 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, insert, select, update
+from sqlalchemy import ColumnElement, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from salescore.domain.activities.notifications import NewNotification, Notification
 from salescore.domain.listing import ListQuery, Page
 from salescore.repositories.activities.models import notifications as n
 from salescore.repositories.listing import fetch_page
+from salescore.repositories.prepared import Prepared, execute_many
 
 LIST_COLUMNS: dict[str, ColumnElement[Any]] = {"id": n.c.id, "type": n.c.type,
                                                "opportunity_id": n.c.opportunity_id,
                                                "created_at": n.c.created_at}
+
+
+_ADD = Prepared.of(insert(n).inline().values(
+    {key: bindparam(key) for key in ("organization_id", "user_id", "type", "text",
+                                     "opportunity_id", "activity_id")}))
 
 
 def _to_domain(row: Any) -> Notification:
@@ -26,9 +32,9 @@ class InboxRepository:
         self._session = session
 
     async def add(self, new: Sequence[tuple[int, NewNotification]]) -> None:
-        """Store (organization id, notification) pairs in one statement."""
+        """Store (organization id, notification) pairs in one round trip."""
         if new:
-            await self._session.execute(insert(n), [
+            await execute_many(self._session, _ADD, [
                 {"organization_id": organization_id, "user_id": x.user_id, "type": x.type,
                  "text": x.text, "opportunity_id": x.opportunity_id,
                  "activity_id": x.activity_id} for organization_id, x in new])

@@ -82,6 +82,7 @@ def _with_stages() -> Select[Any]:
 _PIPELINE = Prepared.of(_with_stages().where(
     processes.c.organization_id == _ORG, processes.c.id == _ID).order_by(stages.c.position))
 _PLACING_KEY = "placing lock"
+_HOLD_STAGES = placing_lock(_ORG, shared=True)  # built once: run through the session
 _BY_EXTERNAL_ID = Prepared.of(select(o.c.id).where(
     o.c.organization_id == _ORG, o.c.external_id == bindparam("external_id")))
 _DOMAIN_KEYS = tuple(c.key for c in o.c if c.key != "weighted_amount")
@@ -148,7 +149,7 @@ class OpportunityRepository:
         transaction = self._session.get_transaction()
         if transaction is not None and self._session.info.get(_PLACING_KEY) is transaction:
             return
-        await self._session.execute(placing_lock(organization_id, shared=True))
+        await self._session.execute(_HOLD_STAGES, {"organization_id": organization_id})
         self._session.info[_PLACING_KEY] = self._session.get_transaction()
 
     async def id_by_external_id(self, organization_id: int, external_id: str) -> int | None:
