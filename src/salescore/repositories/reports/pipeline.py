@@ -5,11 +5,28 @@ Money is summed exactly: amount * probability (scale 4) is multiplied by 0.01 ra
 divided by 100, so no division ever rounds; the report rounds once, at the end."""
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, FromClause, Label, and_, distinct, func, literal, or_
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Date,
+    FromClause,
+    Integer,
+    Label,
+    Text,
+    and_,
+    bindparam,
+    distinct,
+    func,
+    literal,
+    literal_column,
+    or_,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from salescore.domain.listing import Condition
@@ -22,6 +39,7 @@ from salescore.domain.reports.pipeline import (
     Report,
 )
 from salescore.repositories.listing import where
+from salescore.repositories.prepared import Prepared, fetch
 from salescore.repositories.reports.grouping import (
     converted,
     grouped,
@@ -34,7 +52,10 @@ from salescore.repositories.sales.models import opportunity_sellers as s
 from salescore.repositories.sales.opportunities import LIST_COLUMNS, has_seller, text_search
 
 _CENTI = literal(Decimal("0.01"))
-_WON, _OPEN = o.c.status == "won", o.c.status == "open"
+# 'open' is written into the SQL, not sent as a parameter: the partial index of the open
+# opportunities (ix_opportunities_open_pipeline) serves only a plan that knows the status,
+# and a prepared statement's generic plan would not.
+_WON, _OPEN = o.c.status == "won", o.c.status == literal_column("'open'", Text)
 _LOST, _EXPIRED = o.c.status == "lost", o.c.status == "expired"
 
 
@@ -43,16 +64,22 @@ def _sellers_of_each() -> FromClause:
                           s.c.opportunity_id == o.c.id))
 
 
-def list_filters(organization_id: int,
+# Filters whose SQL names the organization itself (a subquery of its customers, or of the
+# opportunity's sellers): a statement with one of them is that organization's alone.
+_NAMING_THE_ORGANIZATION = frozenset({"q", "seller_id"})
+
+
+def list_filters(organization_id: int | None,
                  conditions: Sequence[Condition]) -> list[ColumnElement[bool]]:
     """The filters of `/v1/opportunities`, with the same meaning: `q` over name,
-    description and customer name, `seller_id` any of the sellers, the rest on columns."""
+    description and customer name, `seller_id` any of the sellers, the rest on columns.
+    Only `q` and `seller_id` need the organization."""
     found = []
     for condition in conditions:
-        if condition.field == "q":
-            found.append(text_search(organization_id, condition))
-        elif condition.field == "seller_id":
-            found.append(has_seller(organization_id, condition))
+        if condition.field in _NAMING_THE_ORGANIZATION:
+            assert organization_id is not None, "q and seller_id name the organization"
+            search = text_search if condition.field == "q" else has_seller
+            found.append(search(organization_id, condition))
         else:
             found.append(where(condition, LIST_COLUMNS[condition.field]))
     return found
@@ -70,6 +97,44 @@ def _sum(value: ColumnElement[Any], condition: ColumnElement[bool] | None = None
     return total if scale is None else total * scale
 
 
+_ORGANIZATION = bindparam("organization_id", type_=BigInteger)
+_BASE_CURRENCY = bindparam("base_currency", type_=Text)
+_FX_DATE = bindparam("fx_date", type_=Date)
+_GROUP_LIMIT = bindparam("group_limit", type_=Integer)
+
+
+@dataclass(frozen=True, slots=True)
+class _PipelineStatement:
+    prepared: Prepared
+    columns: tuple[str, ...]
+
+
+@lru_cache(maxsize=128)
+def _pipeline_statement(keys: tuple[GroupKey, ...], conditions: tuple[Condition, ...],
+                        organization_id: int | None) -> _PipelineStatement:
+    """The pipeline's statement for `keys` and `conditions`, compiled, with the
+    organization, base currency, day and group limit as parameters: made once per process
+    for every organization and day (building and compiling it took longer than reading a
+    pipeline by department). Only filters that name the organization themselves
+    (`organization_id` given) make it one organization's."""
+    mine = [o.c.organization_id == _ORGANIZATION, _OPEN,
+            *list_filters(organization_id, conditions)]
+    columns = raw_columns(keys)
+    whole = [_count().label("count"), _sum(o.c.amount).label("amount"),
+             _sum(o.c.amount * o.c.probability, scale=_CENTI).label("weighted_amount")]
+    if GroupKey.SELLER in keys:
+        share = s.c.share * _CENTI
+        stage_one = grouped_apart(columns, [
+            _count().label("count"), _sum(o.c.amount * share).label("amount"),
+            _sum(o.c.amount * o.c.probability * share, scale=_CENTI).label(
+                "weighted_amount")], _sellers_of_each(), whole, *mine)
+    else:
+        stage_one = grouped(columns, whole, o, *mine)
+    stmt = converted(_ORGANIZATION, _BASE_CURRENCY, _FX_DATE, keys, stage_one, Figures,
+                     totals_from_groups=GroupKey.SELLER not in keys, group_limit=_GROUP_LIMIT)
+    return _PipelineStatement(Prepared.of(stmt), tuple(stmt.selected_columns.keys()))
+
+
 class PipelineReportRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
@@ -79,25 +144,17 @@ class PipelineReportRepository:
                        conditions: Sequence[Condition]) -> Report[Figures]:
         """Open opportunities passing `conditions`, grouped by `keys`. By seller, each
         seller's group has amount * share / 100 of every opportunity they hold a share of;
-        by sales group, an owner in several groups counts in each, in none in `null`."""
-        mine = [o.c.organization_id == organization_id, _OPEN,
-                *list_filters(organization_id, conditions)]
-        columns = raw_columns(keys)
-        whole = [_count().label("count"), _sum(o.c.amount).label("amount"),
-                 _sum(o.c.amount * o.c.probability, scale=_CENTI).label("weighted_amount")]
-        if GroupKey.SELLER in keys:
-            share = s.c.share * _CENTI
-            stage_one = grouped_apart(columns, [
-                _count().label("count"), _sum(o.c.amount * share).label("amount"),
-                _sum(o.c.amount * o.c.probability * share, scale=_CENTI).label(
-                    "weighted_amount")], _sellers_of_each(), whole, *mine)
-        else:
-            stage_one = grouped(columns, whole, o, *mine)
-        stmt = converted(organization_id, base_currency, fx_date, keys, stage_one, Figures,
-                         totals_from_groups=GroupKey.SELLER not in keys,
-                         group_limit=groups_to_ask())
-        rows = (await self._session.execute(stmt)).all()
-        return read(rows, kind=Figures, keys=keys, currency=base_currency, fx_date=fx_date)
+        by sales group, an owner in several groups counts in each, in none in `null`.
+        Run by asyncpg itself (repositories/prepared.py): its records are read as they
+        come, without a SQLAlchemy row for each of thousands of groups."""
+        naming = any(c.field in _NAMING_THE_ORGANIZATION for c in conditions)
+        statement = _pipeline_statement(tuple(keys), tuple(conditions),
+                                        organization_id if naming else None)
+        rows = await fetch(self._session, statement.prepared, organization_id=organization_id,
+                           base_currency=base_currency, fx_date=fx_date,
+                           group_limit=groups_to_ask())
+        return read(rows, kind=Figures, keys=keys, currency=base_currency, fx_date=fx_date,
+                    columns=statement.columns)
 
     async def commissions(self, organization_id: int, *, base_currency: str, fx_date: date,
                           won_from: datetime | None,

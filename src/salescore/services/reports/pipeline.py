@@ -42,9 +42,11 @@ async def pipeline_report(uow: UnitOfWork, *, caller: Caller, keys: Sequence[Gro
                           fx_date: date | None = None) -> Report[Figures]:
     """Open opportunities passing the opportunity list's filters, grouped by `keys`:
     count, amount and weighted amount per group, with the total over them all; more
-    groups than the bound is refused (bounds.py)."""
+    groups than the bound is refused (bounds.py). A read without a transaction: the
+    report is one statement, and the organization read before it only names its base
+    currency and time zone."""
     require(caller, Scope.REPORTS_READ)
-    async with uow:
+    async with uow.reading():
         organization = await _organization(uow, caller)
         report = await uow.report_pipeline.pipeline(
             caller.organization_id, base_currency=organization.base_currency,

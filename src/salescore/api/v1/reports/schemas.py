@@ -108,9 +108,20 @@ class PipelineGroup(TypedDict):
 
 
 def _pipeline_groups(report: Report[Figures]) -> list[PipelineGroup]:
+    """The groups as plain mappings; the `{id, name}` of a record is made once however
+    many groups name it (serialised, each is written out in full)."""
+    made: dict[GroupKey, dict[int, NamedKey]] = {key: {} for key in report.group_by}
+
+    def key_of(key: GroupKey, value: KeyValue) -> NamedKey | str | None:
+        if not isinstance(value, Named):
+            return value
+        named = made[key].get(value.id)
+        if named is None:
+            named = made[key][value.id] = {"id": value.id, "name": value.name}
+        return named
+
     names = [(key, key.value) for key in report.group_by]
-    return [{"key": {name: {"id": value.id, "name": value.name} if isinstance(value, Named)
-                     else value for key, name in names for value in (group.key[key],)},
+    return [{"key": {name: key_of(key, group.key[key]) for key, name in names},
              "count": group.figures.count, "amount": str(group.figures.amount),
              "weighted_amount": str(group.figures.weighted_amount)}
             for group in report.groups]
