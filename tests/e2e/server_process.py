@@ -7,8 +7,10 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -194,3 +196,56 @@ def _tcp_connections(process: psutil.Process) -> list[Any]:
         return list(process.net_connections(kind="tcp"))
     except psutil.NoSuchProcess:
         return []
+
+
+def _trickled(in_flight: threading.Event, seconds: float) -> Iterator[bytes]:
+    yield b'{"name": "Slow Link AS"'
+    in_flight.set()
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        time.sleep(0.1)
+        yield b" "
+    yield b"}"
+
+
+@contextmanager
+def slow_upload(base: str, api_key: object, seconds: float) -> Iterator[Future[httpx.Response]]:
+    """A customer created by a client on a slow link, sending its body over `seconds`: a
+    request the server has begun and cannot finish before then. Yields once it is in
+    flight."""
+    in_flight = threading.Event()
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        answer = pool.submit(httpx.post, f"{base}/v1/customers",
+                             content=_trickled(in_flight, seconds), timeout=60,
+                             headers={"Authorization": f"Bearer {api_key}",
+                                      "Content-Type": "application/json"})
+        assert in_flight.wait(timeout=10), "the request never started"
+        time.sleep(0.3)
+        yield answer
+
+
+def refuses_connections(base: str, within: float = 2) -> bool:
+    """Whether the server stops taking connections within `within` seconds."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(f"{base}/healthz", timeout=0.5)
+        except httpx.ConnectError:
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def database_stopped(postmaster: int, data_dir: Path) -> bool:
+    """The embedded PostgreSQL of `data_dir` (its postmaster `postmaster`) has stopped."""
+    return not alive(postmaster) and postmaster_pid(data_dir) is None
+
+
+def stop_orphan_postgres(data_dir: Path) -> None:
+    """Stop an embedded PostgreSQL a test left running on `data_dir`."""
+    orphan = postmaster_pid(data_dir)
+    if orphan is not None and alive(orphan):
+        psutil.Process(orphan).terminate()
+        deadline = time.monotonic() + 20
+        while alive(orphan) and time.monotonic() < deadline:
+            time.sleep(0.1)

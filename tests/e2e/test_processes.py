@@ -7,10 +7,8 @@ import json
 import os
 import signal
 import subprocess
-import threading
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
@@ -23,11 +21,15 @@ from tests.e2e.server_process import (
     Serving,
     alive,
     create_organization,
+    database_stopped,
     embedded_dsn,
     env_with,
     postmaster_pid,
+    refuses_connections,
+    slow_upload,
     start_processes,
     stop,
+    stop_orphan_postgres,
     worker_pids,
     worker_that_answered,
 )
@@ -36,21 +38,12 @@ Launch = Callable[..., Serving]
 LISTENER = "salescore-auth-listener"
 
 
-def _stop_orphan_postgres(data_dir: Path) -> None:
-    orphan = postmaster_pid(data_dir)
-    if orphan is not None and alive(orphan):
-        psutil.Process(orphan).terminate()
-        deadline = time.monotonic() + 20
-        while alive(orphan) and time.monotonic() < deadline:
-            time.sleep(0.1)
-
-
 @pytest.fixture
 def data_dir(tmp_path: Path) -> Iterator[Path]:
     """A data dir for the test; an embedded PostgreSQL left running on it is stopped after."""
     path = tmp_path / "data"
     yield path
-    _stop_orphan_postgres(path)
+    stop_orphan_postgres(path)
 
 
 @pytest.fixture
@@ -89,7 +82,7 @@ def two_processes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Se
         yield server, data
     finally:
         _kill_with_workers(server)
-        _stop_orphan_postgres(data)
+        stop_orphan_postgres(data)
 
 
 def _env(data_dir: Path) -> dict[str, str]:
@@ -192,51 +185,12 @@ def test_a_key_revoked_through_one_worker_is_refused_by_the_other_within_a_secon
         assert me.status_code == 401, f"still {me.status_code} after 1 s: {me.text}"
 
 
-def _trickled(in_flight: threading.Event, seconds: float) -> Iterator[bytes]:
-    yield b'{"name": "Slow Link AS"'
-    in_flight.set()
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        time.sleep(0.1)
-        yield b" "
-    yield b"}"
-
-
-@contextmanager
-def _slow_upload(base: str, api_key: object,
-                 seconds: float) -> Iterator[Future[httpx.Response]]:
-    """A customer created over `seconds` by a slow client; yields once it is in flight."""
-    in_flight = threading.Event()
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        answer = pool.submit(httpx.post, f"{base}/v1/customers", timeout=60,
-                             content=_trickled(in_flight, seconds),
-                             headers={**_bearer(api_key), "Content-Type": "application/json"})
-        assert in_flight.wait(timeout=10), "the request never started"
-        time.sleep(0.3)
-        yield answer
-
-
-def _refuses_connections(base: str, within: float = 2) -> bool:
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        try:
-            httpx.get(f"{base}/healthz", timeout=0.5)
-        except httpx.ConnectError:
-            return True
-        time.sleep(0.05)
-    return False
-
-
 def _exit_within(server: Serving, seconds: float) -> bool:
     try:
         server.process.wait(timeout=seconds)
     except subprocess.TimeoutExpired:
         return False
     return True
-
-
-def _stopped(postmaster: int, data_dir: Path) -> bool:
-    return not alive(postmaster) and postmaster_pid(data_dir) is None
 
 
 def test_sigterm_drains_every_worker_exits_0_and_stops_the_embedded_database(
@@ -250,16 +204,16 @@ def test_sigterm_drains_every_worker_exits_0_and_stops_the_embedded_database(
     api_key = create_organization(env, "term@acme.test")["api_key"]
     postmaster = postmaster_pid(data_dir)
     assert postmaster is not None and alive(postmaster)
-    with _slow_upload(server.base, api_key, seconds=2) as answer:
+    with slow_upload(server.base, api_key, seconds=2) as answer:
         server.process.send_signal(signal.SIGTERM)
-        assert _refuses_connections(server.base), "new connections still accepted"
+        assert refuses_connections(server.base), "new connections still accepted"
         assert not answer.done(), "the request ended before the server stopped listening"
         exited = _exit_within(server, grace)
     assert answer.result().status_code == 201, answer.result().text
     assert exited, "serve outlived its grace period"
     assert server.process.returncode == 0, server.output()
     assert not any(alive(worker) for worker in workers), "a worker outlived serve"
-    assert _stopped(postmaster, data_dir), "the embedded PostgreSQL outlived serve"
+    assert database_stopped(postmaster, data_dir), "the embedded PostgreSQL outlived serve"
 
 
 def test_ctrl_c_in_a_terminal_stops_parent_and_workers_with_exit_0(
@@ -275,4 +229,4 @@ def test_ctrl_c_in_a_terminal_stops_parent_and_workers_with_exit_0(
     assert _exit_within(server, 20), "serve did not stop on Ctrl-C"
     assert server.process.returncode == 0, server.output()
     assert not any(alive(worker) for worker in workers), "a worker outlived serve"
-    assert _stopped(postmaster, data_dir), "the embedded PostgreSQL outlived serve"
+    assert database_stopped(postmaster, data_dir), "the embedded PostgreSQL outlived serve"

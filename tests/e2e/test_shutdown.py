@@ -7,11 +7,9 @@ import json
 import os
 import signal
 import subprocess
-import threading
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import contextmanager
+from concurrent.futures import Future
 from pathlib import Path
 
 import httpx
@@ -22,10 +20,14 @@ from tests.e2e.server_process import (
     Serving,
     alive,
     create_organization,
+    database_stopped,
     env_with,
     postmaster_pid,
+    refuses_connections,
+    slow_upload,
     start_serving,
     stop,
+    stop_orphan_postgres,
 )
 
 Launch = Callable[[dict[str, str]], Serving]
@@ -36,12 +38,7 @@ def data_dir(tmp_path: Path) -> Iterator[Path]:
     """A data dir for the test; an embedded PostgreSQL left running on it is stopped after."""
     path = tmp_path / "data"
     yield path
-    orphan = postmaster_pid(path)
-    if orphan is not None and alive(orphan):
-        psutil.Process(orphan).terminate()
-        deadline = time.monotonic() + 20
-        while alive(orphan) and time.monotonic() < deadline:
-            time.sleep(0.1)
+    stop_orphan_postgres(path)
 
 
 @pytest.fixture
@@ -59,32 +56,6 @@ def launch() -> Iterator[Launch]:
             stop(server.process, signal.SIGKILL)
 
 
-def _trickled(in_flight: threading.Event, seconds: float) -> Iterator[bytes]:
-    yield b'{"name": "Slow Link AS"'
-    in_flight.set()
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        time.sleep(0.1)
-        yield b" "
-    yield b"}"
-
-
-@contextmanager
-def slow_upload(base: str, api_key: object, seconds: float) -> Iterator[Future[httpx.Response]]:
-    """A customer created by a client on a slow link, sending its body over `seconds`: a
-    request the server has begun and cannot finish before then. Yields once it is in
-    flight."""
-    in_flight = threading.Event()
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        answer = pool.submit(httpx.post, f"{base}/v1/customers",
-                             content=_trickled(in_flight, seconds), timeout=60,
-                             headers={"Authorization": f"Bearer {api_key}",
-                                      "Content-Type": "application/json"})
-        assert in_flight.wait(timeout=10), "the request never started"
-        time.sleep(0.3)
-        yield answer
-
-
 def _exit_within(process: subprocess.Popen[bytes], seconds: float) -> float | None:
     """The seconds until the process exited, None if it still ran after `seconds`."""
     started = time.monotonic()
@@ -95,17 +66,6 @@ def _exit_within(process: subprocess.Popen[bytes], seconds: float) -> float | No
     return time.monotonic() - started
 
 
-def _refuses_connections(base: str, within: float = 2) -> bool:
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        try:
-            httpx.get(f"{base}/healthz", timeout=0.5)
-        except httpx.ConnectError:
-            return True
-        time.sleep(0.05)
-    return False
-
-
 def _told_to_retry(answer: Future[httpx.Response]) -> bool:
     """The client was told in the service's own words that its request did not finish: a
     503 problem with a Retry-After, not the server's bare-text 500."""
@@ -113,10 +73,6 @@ def _told_to_retry(answer: Future[httpx.Response]) -> bool:
     return (response.status_code == 503
             and response.headers["content-type"] == "application/problem+json"
             and response.json()["status"] == 503 and "retry-after" in response.headers)
-
-
-def _stopped(postmaster: int, data_dir: Path) -> bool:
-    return not alive(postmaster) and postmaster_pid(data_dir) is None
 
 
 def test_sigterm_lets_the_request_in_flight_finish_then_stops_the_embedded_database(
@@ -130,13 +86,13 @@ def test_sigterm_lets_the_request_in_flight_finish_then_stops_the_embedded_datab
     assert postmaster is not None and alive(postmaster)
     with slow_upload(server.base, api_key, seconds=2) as answer:
         server.process.send_signal(signal.SIGTERM)
-        assert _refuses_connections(server.base), "new connections still accepted"
+        assert refuses_connections(server.base), "new connections still accepted"
         assert not answer.done(), "the request ended before the server stopped listening"
         took = _exit_within(server.process, grace)
     assert answer.result().status_code == 201, answer.result().text
     assert took is not None, "serve outlived its grace period"
     assert server.process.returncode == 0, server.output()
-    assert _stopped(postmaster, data_dir), "the embedded PostgreSQL outlived serve"
+    assert database_stopped(postmaster, data_dir), "the embedded PostgreSQL outlived serve"
 
 
 def test_sigterm_to_serve_leaves_the_embedded_database_to_another_command_using_it(
@@ -154,7 +110,7 @@ def test_sigterm_to_serve_leaves_the_embedded_database_to_another_command_using_
     assert me.status_code == 200, me.text
     stop(second.process, signal.SIGTERM)
     assert second.process.returncode == 0, second.output()
-    assert _stopped(postmaster, data_dir), "the last command left the embedded PostgreSQL"
+    assert database_stopped(postmaster, data_dir), "the last command left the embedded PostgreSQL"
 
 
 def test_a_request_running_past_the_grace_period_gets_503_and_does_not_keep_serve_alive(
@@ -172,7 +128,7 @@ def test_a_request_running_past_the_grace_period_gets_503_and_does_not_keep_serv
         assert took is not None, "a request past the grace period kept serve alive"
     assert _told_to_retry(answer), answer.result().text
     assert server.process.returncode == 0, server.output()
-    assert _stopped(postmaster, data_dir), "the embedded PostgreSQL outlived serve"
+    assert database_stopped(postmaster, data_dir), "the embedded PostgreSQL outlived serve"
 
 
 def test_after_serve_is_killed_the_last_command_still_stops_the_embedded_database(
@@ -192,4 +148,4 @@ def test_after_serve_is_killed_the_last_command_still_stops_the_embedded_databas
     assert postmaster_pid(data_dir) == postmaster, "a second server was started"
     stop(joined.process, signal.SIGTERM)
     assert joined.process.returncode == 0, joined.output()
-    assert _stopped(postmaster, data_dir), "the last command left the embedded PostgreSQL"
+    assert database_stopped(postmaster, data_dir), "the last command left the embedded PostgreSQL"
