@@ -39,14 +39,6 @@ LISTENER = "salescore-auth-listener"
 
 
 @pytest.fixture
-def data_dir(tmp_path: Path) -> Iterator[Path]:
-    """A data dir for the test; an embedded PostgreSQL left running on it is stopped after."""
-    path = tmp_path / "data"
-    yield path
-    stop_orphan_postgres(path)
-
-
-@pytest.fixture
 def launch() -> Iterator[Launch]:
     """Starts `salescore serve` processes; those still running after the test are killed,
     with their workers."""

@@ -27,18 +27,9 @@ from tests.e2e.server_process import (
     slow_upload,
     start_serving,
     stop,
-    stop_orphan_postgres,
 )
 
 Launch = Callable[[dict[str, str]], Serving]
-
-
-@pytest.fixture
-def data_dir(tmp_path: Path) -> Iterator[Path]:
-    """A data dir for the test; an embedded PostgreSQL left running on it is stopped after."""
-    path = tmp_path / "data"
-    yield path
-    stop_orphan_postgres(path)
 
 
 @pytest.fixture
