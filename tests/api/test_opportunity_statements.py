@@ -8,7 +8,7 @@ from dataclasses import replace
 import pytest
 from fastapi import FastAPI
 from httpx import AsyncClient
-from sqlalchemy import bindparam, insert, select
+from sqlalchemy import bindparam, func, insert, select
 from sqlalchemy.pool import QueuePool
 
 from salescore.domain.events import DomainEvent
@@ -142,3 +142,40 @@ def test_a_prepared_statement_keeps_its_literals_and_refuses_a_missing_parameter
     assert prepared.args({"organization_id": 7}) == [7, "Acme AS"]
     with pytest.raises(KeyError, match="organization_id"):
         prepared.args({"organisation_id": 7})
+
+
+@pytest.mark.parametrize("driver_first", [True, False])
+async def test_a_write_runs_the_session_and_the_driver_in_the_one_transaction_it_began(
+        app: FastAPI, client: AsyncClient, driver_first: bool) -> None:
+    """The session is on an autocommit connection: were the unit of work's own BEGIN not
+    sent, each statement would be a transaction of its own."""
+    async with UnitOfWork(app.state.salescore.sessions) as uow:
+        async def on_session() -> int:
+            found: int = (await uow.session.execute(select(func.txid_current()))).scalar_one()
+            return found
+
+        async def on_driver() -> int:
+            found: int = await (await driver(uow.session)).fetchval("SELECT txid_current()")
+            return found
+
+        first, second = ((await on_driver(), await on_session()) if driver_first
+                         else (await on_session(), await on_driver()))
+        assert first == second
+        assert await on_driver() == first
+
+
+async def test_a_write_that_fails_gives_its_connection_back_out_of_its_transaction(
+        app: FastAPI, client: AsyncClient, tenant: Tenant) -> None:
+    async def idle_in_transaction() -> int:
+        found: int = await sql(app, "SELECT count(*) FROM pg_stat_activity WHERE"
+                                    " application_name = 'salescore' AND pid <>"
+                                    " pg_backend_pid() AND datname = current_database()"
+                                    " AND state LIKE 'idle in transaction%'")
+        return found
+
+    with pytest.raises(RuntimeError, match="the use case failed"):
+        async with UnitOfWork(app.state.salescore.sessions) as uow:
+            await uow.events.append([(tenant.organization_id, {"type": "test"}, _probe(3))])
+            raise RuntimeError("the use case failed")
+    assert await idle_in_transaction() == 0
+    assert await _count_probes(app, tenant) == 0

@@ -99,12 +99,13 @@ async def driver(session: AsyncSession) -> Connection:
     """The asyncpg connection under the session, its transaction begun; a session served
     by a `PooledReader` that has no connection of its own uses the reader's.
 
-    SQLAlchemy's adapter begins the transaction lazily, on the first statement it runs
-    itself, and has no public way to begin it otherwise: a statement run on the driver
-    before that would run, and commit, on its own. So a unit of work whose first statement
-    is a hot one sends an empty statement through SQLAlchemy first (one round trip more).
-    A read's autocommit session begins nothing. Kept in the session's `info` for as long as
-    the session's transaction lasts (the connection is the session's till then)."""
+    A unit of work's write session has begun its transaction as it took the connection
+    (repositories/unit_of_work.py); any other session's SQLAlchemy adapter begins one
+    lazily, on the first statement it runs itself, so one that has not yet is sent an
+    empty statement first (a statement run on the driver before that would run, and
+    commit, on its own). A read's autocommit session begins nothing. Kept in the
+    session's `info` for as long as the session's transaction lasts (the connection is
+    the session's till then)."""
     known = session.info.get(_DRIVER)
     if known is not None and known[0] is session.get_transaction():
         driver_connection: Connection = known[1]

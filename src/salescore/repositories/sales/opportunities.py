@@ -2,6 +2,7 @@
 
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import replace
+from functools import lru_cache
 from types import SimpleNamespace
 from typing import Any
 
@@ -35,13 +36,12 @@ from salescore.domain.sales.processes import (
 )
 from salescore.domain.sales.shares import Seller, as_percent
 from salescore.repositories.customers.models import customers
-from salescore.repositories.database import unique_or_conflict
 from salescore.repositories.listing import fetch_page, where
 from salescore.repositories.prepared import Prepared, driver, fetch, fetchrow
 from salescore.repositories.sales.models import opportunities as o
 from salescore.repositories.sales.models import opportunity_sellers, stages
 from salescore.repositories.sales.models import sales_processes as processes
-from salescore.repositories.sales.processes import placing_lock, stage_to_domain
+from salescore.repositories.sales.processes import placing_key, placing_lock, stage_to_domain
 
 _SELLERS = opportunity_sellers
 _STORED = [c for c in o.c if c.key not in {"id", "organization_id", "weighted_amount"}]
@@ -67,6 +67,11 @@ _ID: BindParameter[int] = bindparam("id")
 _BY_ID = _SELECT.where(o.c.organization_id == _ORG, o.c.id == _ID)
 _GET = Prepared.of(_BY_ID)
 _GET_FOR_UPDATE = Prepared.of(_BY_ID.with_for_update(of=o))
+# Locked, then the placing lock taken (shared) once the row is: the order in which a
+# stage's removal takes them too. The values stay where _SELECT has them.
+_GET_FOR_PLACING = Prepared.of(select(
+    _BY_ID.with_for_update(of=o).subquery(),
+    func.pg_advisory_xact_lock_shared(placing_key(_ORG)).label("placing_lock")))
 _STAGE_LABELS = tuple((c.key, f"stage_{c.key}") for c in stages.c)
 
 
@@ -81,6 +86,11 @@ def _with_stages() -> Select[Any]:
 
 _PIPELINE = Prepared.of(_with_stages().where(
     processes.c.organization_id == _ORG, processes.c.id == _ID).order_by(stages.c.position))
+_PIPELINE_OF_STAGE = Prepared.of(_with_stages().where(
+    processes.c.organization_id == _ORG,
+    processes.c.id == select(stages.c.sales_process_id).where(
+        stages.c.organization_id == _ORG, stages.c.id == bindparam("stage_id"),
+    ).scalar_subquery()).order_by(stages.c.position))
 _PLACING_KEY = "placing lock"
 _HOLD_STAGES = placing_lock(_ORG, shared=True)  # built once: run through the session
 _BY_EXTERNAL_ID = Prepared.of(select(o.c.id).where(
@@ -104,6 +114,21 @@ _DOMAIN_AT = tuple((key, n) for n, key in enumerate(_KEYS) if key in _DOMAIN_KEY
 _SELLER_IDS_AT, _SELLER_SHARES_AT = _KEYS.index("seller_ids"), _KEYS.index("seller_shares")
 
 
+@lru_cache(maxsize=256)
+def _update_of(keys: tuple[str, ...]) -> Prepared:
+    """The UPDATE of these columns (and the version) of one opportunity, compiled once per
+    set of columns: a PATCH, a move, a win or a loss each change a few, and the same few
+    each time."""
+    return Prepared.of(update(o).where(o.c.organization_id == _ORG, o.c.id == _ID).values(
+        {key: bindparam(f"new_{key}") for key in (*keys, "version")}))
+
+
+def _taken(external_id: str | None) -> Conflict:
+    """A concurrent writer took the external id between the service's check and this
+    write (the only unique key an opportunity's columns have)."""
+    return Conflict(f"an opportunity with the external id {external_id} exists already")
+
+
 def _to_domain(row: Sequence[Any]) -> Opportunity:
     values = {key: row[n] for key, n in _DOMAIN_AT}
     values["status"] = Status(values["status"])
@@ -125,10 +150,18 @@ class OpportunityRepository:
         self._session = session
 
     async def get(self, organization_id: int, opportunity_id: int, *,
-                  for_update: bool = False) -> Opportunity | None:
-        row = await fetchrow(self._session, _GET_FOR_UPDATE if for_update else _GET,
-                             organization_id=organization_id, id=opportunity_id)
-        return None if row is None else _to_domain(row)
+                  for_update: bool = False, placing: bool = False) -> Opportunity | None:
+        """The opportunity; `for_update` locks its row until the transaction ends, and
+        `placing` takes the placing lock too (see `hold_stages`), in the same statement,
+        for a write that will place it in a stage."""
+        found = _GET_FOR_PLACING if placing else _GET_FOR_UPDATE if for_update else _GET
+        row = await fetchrow(self._session, found, organization_id=organization_id,
+                             id=opportunity_id)
+        if row is None:
+            return None
+        if placing:
+            self._session.info[_PLACING_KEY] = self._session.get_transaction()
+        return _to_domain(row)
 
     async def pipeline(self, organization_id: int, process_id: int, *,
                        locked: bool = False) -> SalesProcess | None:
@@ -140,6 +173,15 @@ class OpportunityRepository:
             await self.hold_stages(organization_id)
         rows = await fetch(self._session, _PIPELINE, organization_id=organization_id,
                            id=process_id)
+        return _pipeline_of(rows) if rows else None
+
+    async def pipeline_of_stage(self, organization_id: int, stage_id: int, *,
+                                locked: bool = False) -> SalesProcess | None:
+        """`pipeline` of the process that has this stage, found in the same query."""
+        if locked:
+            await self.hold_stages(organization_id)
+        rows = await fetch(self._session, _PIPELINE_OF_STAGE,
+                           organization_id=organization_id, stage_id=stage_id)
         return _pipeline_of(rows) if rows else None
 
     async def hold_stages(self, organization_id: int) -> None:
@@ -172,20 +214,21 @@ class OpportunityRepository:
                 [s.user_id for s in opportunity.sellers],
                 [as_percent(s.share) for s in opportunity.sellers])
         except UniqueViolationError:
-            raise Conflict(f"an opportunity with the external id "
-                           f"{opportunity.external_id} exists already") from None
+            raise _taken(opportunity.external_id) from None
         return new_id
 
     async def save(self, before: Opportunity, after: Opportunity) -> None:
         """Store what changed; the version moves on by one."""
         old, new = _to_row(before), _to_row(after)
-        changed = {k: v for k, v in new.items() if old[k] != v}
-        changed.pop("version", None)
-        async with unique_or_conflict(f"an opportunity with the external id "
-                                      f"{after.external_id} exists already"):
-            await self._session.execute(update(o).where(
-                o.c.organization_id == after.organization_id, o.c.id == after.id,
-            ).values(**changed, version=before.version + 1))
+        changed = {f"new_{k}": v for k, v in new.items() if old[k] != v and k != "version"}
+        statement = _update_of(tuple(key.removeprefix("new_") for key in changed))
+        connection = await driver(self._session)
+        try:
+            await connection.execute(statement.sql, *statement.args({
+                **changed, "new_version": before.version + 1,
+                "organization_id": after.organization_id, "id": after.id}))
+        except UniqueViolationError:
+            raise _taken(after.external_id) from None
         if after.sellers != before.sellers:
             await self._session.execute(delete(_SELLERS).where(
                 _SELLERS.c.organization_id == after.organization_id,

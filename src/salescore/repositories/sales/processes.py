@@ -145,8 +145,12 @@ def placing_lock(organization_id: Any, *, shared: bool) -> Select[Any]:
     it before it knows its process, as the first statement of its transaction; changes
     of processes are rare, and hold it for milliseconds."""
     take = func.pg_advisory_xact_lock_shared if shared else func.pg_advisory_xact_lock
-    return select(take(func.hashtextextended(
-        func.concat("stages:", cast(organization_id, BigInteger)), 0)))
+    return select(take(placing_key(organization_id)))
+
+
+def placing_key(organization_id: Any) -> ColumnElement[int]:
+    """The key of the organization's placing lock (see `placing_lock`)."""
+    return func.hashtextextended(func.concat("stages:", cast(organization_id, BigInteger)), 0)
 
 
 class SalesProcessRepository:

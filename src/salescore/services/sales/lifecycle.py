@@ -34,10 +34,12 @@ Action = Callable[[UnitOfWork, Opportunity], Awaitable[Opportunity]]
 
 
 async def _act(uow: UnitOfWork, caller: Caller, opportunity_id: int, if_match: int | None,
-               action: Action) -> Opportunity:
+               action: Action, *, placing: bool = True) -> Opportunity:
+    """`action` on the locked opportunity; `placing` unless it leaves it in its stage."""
     require(caller, Scope.OPPORTUNITIES_WRITE)
     async with uow:
-        before = await locked_for_change(uow, caller, opportunity_id, if_match)
+        before = await locked_for_change(uow, caller, opportunity_id, if_match,
+                                         placing=placing)
         after = await store_change(uow, caller, before, await action(uow, before), now_utc())
         await uow.commit()
     return after
@@ -89,7 +91,7 @@ async def expire_opportunity(uow: UnitOfWork, *, caller: Caller, opportunity_id:
     async def action(uow: UnitOfWork, before: Opportunity) -> Opportunity:
         return expire(before, now=now_utc())
 
-    return await _act(uow, caller, opportunity_id, if_match, action)
+    return await _act(uow, caller, opportunity_id, if_match, action, placing=False)
 
 
 async def reopen_opportunity(uow: UnitOfWork, *, caller: Caller, opportunity_id: int,

@@ -75,11 +75,13 @@ async def load_process(uow: UnitOfWork, organization_id: int, process_id: int,
 
 async def process_of_stage(uow: UnitOfWork, organization_id: int, stage_id: int,
                            field: str = "stage_id") -> SalesProcess:
-    """The process a stage belongs to; a stage the organization lacks is not found."""
-    process_id = await uow.sales_processes.process_of_stage(organization_id, stage_id)
-    if process_id is None:
+    """The process a stage belongs to, locked as `load_process` locks it; a stage the
+    organization lacks is not found."""
+    process = await uow.opportunities.pipeline_of_stage(organization_id, stage_id,
+                                                        locked=True)
+    if process is None:
         raise NotFound("stage", field=field)
-    return await load_process(uow, organization_id, process_id, field)
+    return process
 
 
 def check_receives(process: SalesProcess, field: str) -> None:
@@ -180,11 +182,12 @@ async def list_opportunities(uow: UnitOfWork, *, caller: Caller,
 
 
 async def locked_for_change(uow: UnitOfWork, caller: Caller, opportunity_id: int,
-                            if_match: int | None) -> Opportunity:
+                            if_match: int | None, *, placing: bool = False) -> Opportunity:
     """The opportunity, locked until the transaction ends, once the caller may change it
-    and `If-Match` (if given) names its current version."""
+    and `If-Match` (if given) names its current version; `placing` for a change that
+    places it in a stage (the placing lock is taken with the row's)."""
     opportunity = await uow.opportunities.get(caller.organization_id, opportunity_id,
-                                              for_update=True)
+                                              for_update=True, placing=placing)
     if opportunity is None:
         raise NotFound("opportunity")
     check_version(opportunity.version, if_match)
