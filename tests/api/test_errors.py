@@ -1,6 +1,7 @@
 """Every error is an RFC 9457 problem: typed, titled, with its status, naming the offending
 field where there is one, and never showing how the server is built."""
 
+import secrets
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -8,11 +9,13 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 from httpx import AsyncClient, Response
+from sqlalchemy import make_url
 
 from salescore.api.app import create_app
 from salescore.settings import Settings
 from tests.conftest import TEST_SECRET
 from tests.factories import Tenant, asgi_client, department_names, make_user
+from tests.opportunity_factories import sql
 
 LIMIT = 100
 
@@ -267,3 +270,27 @@ async def test_a_log_in_with_text_the_database_cannot_hold_is_refused_naming_it(
     assert _field(response) == "client_id"
     response = await client.post("/v1/auth/token", data=form | {"client_id": "²"})
     _assert_problem(response, 401)
+
+
+@pytest.mark.parametrize("refusal", ["closed port", "too many clients"])
+async def test_a_database_that_takes_no_connection_is_503_with_retry_after(
+        database_url: str, tmp_path: Path, tenant: Tenant, refusal: str) -> None:
+    """Nothing listening, or a server that refuses one more client (a role limited to no
+    connection gets the same refusal, 53300, as a full server): a problem to retry, not
+    a 500."""
+    given, role = make_url(database_url), f"refused_{secrets.token_hex(4)}"
+    if refusal == "closed port":
+        url = given.set(host="127.0.0.1", port=1, query={})
+    else:  # roles belong to the whole server: this one is dropped again below
+        await sql(tenant.app, f"CREATE ROLE {role} LOGIN CONNECTION LIMIT 0")
+        url = given.set(username=role)
+    rendered = url.render_as_string(hide_password=False)
+    settings = Settings(database_url=rendered, jwt_secret=TEST_SECRET, data_dir=tmp_path)
+    try:
+        async for http in asgi_client(create_app(settings, rendered)):
+            response = await http.get("/v1/me", headers=tenant.key)
+            body = _assert_problem(response, 503)
+            assert response.headers["retry-after"] == "1"
+            assert "again" in body["detail"]
+    finally:
+        await sql(tenant.app, f"DROP ROLE IF EXISTS {role}")

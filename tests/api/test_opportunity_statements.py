@@ -179,3 +179,12 @@ async def test_a_write_that_fails_gives_its_connection_back_out_of_its_transacti
             raise RuntimeError("the use case failed")
     assert await idle_in_transaction() == 0
     assert await _count_probes(app, tenant) == 0
+
+
+async def test_a_unit_of_work_on_autocommit_sessions_begins_no_transaction(
+        app: FastAPI, client: AsyncClient) -> None:
+    """The caller lookups use one: each statement on its own, no BEGIN and ROLLBACK."""
+    async with UnitOfWork(app.state.salescore.reads) as uow:
+        ids = [(await uow.session.execute(select(func.txid_current()))).scalar_one()
+               for _ in range(2)]
+    assert ids[0] != ids[1]

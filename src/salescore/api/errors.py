@@ -27,6 +27,7 @@ from salescore.domain.errors import (
     NotFound,
     PreconditionFailed,
     TooManyRequests,
+    Unavailable,
 )
 
 log = logging.getLogger("salescore")
@@ -43,6 +44,7 @@ STATUS_OF: dict[type[DomainError], int] = {
     InvalidInput: 422,
     TooManyRequests: 429,
     Contended: 503,
+    Unavailable: 503,
 }
 RETRY_AFTER_SECONDS = "1"
 

@@ -43,6 +43,12 @@ class Contended(DomainError):
     again."""
 
 
+class Unavailable(DomainError):
+    """What the request needs cannot be reached just now (the database refuses new
+    connections, or is starting or stopping); nothing was written, and the same request
+    may be sent again shortly."""
+
+
 class TooManyRequests(DomainError):
     """The caller must wait `retry_after` seconds before trying again."""
 

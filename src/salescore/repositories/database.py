@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-from salescore.domain.errors import Conflict, Contended
+from salescore.domain.errors import Conflict, Contended, Unavailable
 
 UNIQUE_VIOLATION = "23505"
 # The database gave up on a statement because of another transaction: a deadlock it broke,
@@ -21,6 +21,10 @@ TRANSIENT = frozenset({"40P01", "40001"})
 # Every reference a request names is checked before it is written, so a foreign key that
 # still fails means a concurrent request removed (or began to use) the record meanwhile.
 FOREIGN_KEY_VIOLATION = "23503"
+# The database takes no connection now: too many clients, starting up or shutting down, or
+# a connection exception (class 08). Sent again a little later, the request may succeed.
+UNAVAILABLE = frozenset({"53300", "57P03"})
+CONNECTION_EXCEPTION = "08"
 
 
 def make_engine(url: str, *, pool_size: int = 32) -> AsyncEngine:
@@ -59,14 +63,23 @@ async def unique_or_conflict(detail: str) -> AsyncIterator[None]:
         raise
 
 
-def concurrent_failure(error: BaseException | None) -> Contended | Conflict | None:
-    """What a failure caused by a concurrent request means to the caller, whether the
-    driver raised it itself (a prepared statement) or through SQLAlchemy: a transient one
-    (`TRANSIENT`) is `Contended`, a foreign key that failed after its check a `Conflict`."""
+def concurrent_failure(
+        error: BaseException | None) -> Contended | Conflict | Unavailable | None:
+    """What a failure caused by a concurrent request, or by a database that takes no
+    connection now, means to the caller, whether the driver raised it itself (a prepared
+    statement) or through SQLAlchemy: a transient one (`TRANSIENT`) is `Contended`, a
+    foreign key that failed after its check a `Conflict`, a database that refused or lost
+    the connection (`UNAVAILABLE`, class 08, a refused or reset socket) `Unavailable`."""
     if error is None:
         return None
     state = getattr(error, "sqlstate", None) or getattr(getattr(error, "orig", None),
                                                         "sqlstate", None)
+    refused = isinstance(error, ConnectionError) or isinstance(
+        getattr(error, "orig", None), ConnectionError)
+    if refused or state in UNAVAILABLE or (isinstance(state, str)
+                                           and state.startswith(CONNECTION_EXCEPTION)):
+        return Unavailable("the database takes no more connections just now; nothing was "
+                           "written, send the request again shortly")
     if state in TRANSIENT:
         return Contended("a concurrent request held what this one needed; nothing was "
                          "written, send it again")

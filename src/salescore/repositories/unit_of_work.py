@@ -113,6 +113,8 @@ class UnitOfWork:
     session: AsyncSession
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        """`sessions` bound to an engine, or to its autocommit copy for a unit of work
+        whose statements each run on their own, with no transaction around them."""
         self._sessions = sessions
         self._pending: list[tuple[int, dict[str, Any], DomainEvent]] = []
         self._read_only = False
@@ -135,8 +137,11 @@ class UnitOfWork:
         self._pending = []
         engine = self._sessions.kw["bind"]
         if not self._read_only:
-            self.session = self._sessions(bind=_autocommit(engine),
-                                          sync_session_class=_WriteSession)
+            if engine.get_execution_options().get("isolation_level") == "AUTOCOMMIT":
+                self.session = self._sessions()  # made to run each statement on its own
+            else:
+                self.session = self._sessions(bind=_autocommit(engine),
+                                              sync_session_class=_WriteSession)
             return self
         self._read_only = False
         self.session = self._sessions(bind=_autocommit(engine))

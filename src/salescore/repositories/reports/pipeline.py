@@ -135,6 +135,13 @@ def _pipeline_statement(keys: tuple[GroupKey, ...], conditions: tuple[Condition,
     return _PipelineStatement(Prepared.of(stmt), tuple(stmt.selected_columns.keys()))
 
 
+def pipeline_statement(keys: Sequence[GroupKey]) -> Prepared:
+    """The statement `PipelineReportRepository.pipeline` runs for `keys` with no filter
+    (parameters `organization_id`, `base_currency`, `fx_date`, `group_limit`): for the
+    bench, which times the API against it."""
+    return _pipeline_statement(tuple(keys), (), None).prepared
+
+
 class PipelineReportRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
