@@ -1,7 +1,8 @@
 """The baseline for GET /v1/opportunities/{id}: a bare FastAPI route that reads the same
 row by (organization_id, id) with raw asyncpg from a pool and returns it as JSON, with no
 credential, no ORM and no response model. Served by uvicorn as `salescore serve` is (one
-worker, same loop and HTTP implementation, access log off at the `warning` level):
+worker unless `--workers N`, same loop and HTTP implementation, access log off at the
+`warning` level):
 
     BENCH_DSN=postgresql://... BENCH_ORGANIZATION_ID=1 python -m bench.baseline_app --port P
 """
@@ -19,7 +20,7 @@ import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
-POOL_SIZE = 32  # salescore's SALESCORE_DB_POOL_SIZE default
+POOL_SIZE = 32  # salescore's SALESCORE_DB_POOL_SIZE default; BENCH_POOL_SIZE per worker
 QUERY = """SELECT * FROM opportunities WHERE organization_id = $1 AND id = $2"""
 
 
@@ -33,8 +34,9 @@ def as_json(value: Any) -> Any:
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    async with asyncpg.create_pool(os.environ["BENCH_DSN"], min_size=POOL_SIZE,
-                                   max_size=POOL_SIZE) as pool:
+    size = int(os.environ.get("BENCH_POOL_SIZE", POOL_SIZE))
+    async with asyncpg.create_pool(os.environ["BENCH_DSN"], min_size=size,
+                                   max_size=size) as pool:
         app.state.pool = pool
         app.state.organization_id = int(os.environ["BENCH_ORGANIZATION_ID"])
         yield
@@ -61,9 +63,12 @@ def main(argv: list[str] | None = None) -> None:
     root = argparse.ArgumentParser(prog="python -m bench.baseline_app", description=__doc__)
     root.add_argument("--host", default="127.0.0.1")
     root.add_argument("--port", type=int, required=True)
+    root.add_argument("--workers", type=int, default=1,
+                      help="uvicorn worker processes, each with its own pool")
     args = root.parse_args(argv)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning",
-                proxy_headers=False)
+    uvicorn.run(app if args.workers == 1 else "bench.baseline_app:app", host=args.host,
+                port=args.port, log_level="warning", proxy_headers=False,
+                workers=args.workers)
 
 
 if __name__ == "__main__":

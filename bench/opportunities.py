@@ -7,7 +7,9 @@ if missing and must be the bench's own); `python -m bench.seed --reseed` makes i
 run side by side on that database; the load comes over loopback (random_load.py):
 
 (a) GET /v1/opportunities/{id}, random ids, under load, against the baseline app's
-    bare asyncpg route: target ratio of throughputs >= 0.5;
+    bare asyncpg route: target ratio of throughputs >= 0.75; and the same with two
+    processes each (`serve --processes 2` against the baseline app with two uvicorn
+    workers), started for this pair after the other reads: target >= 0.75 too;
 (b) a page of one owner's open opportunities in a three-month window, one connection:
     target p99 < 50 ms;
 (c) `q=AS%` and `q=%nord%` (name, description, customer name), one connection:
@@ -26,7 +28,7 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -38,7 +40,7 @@ import httpx
 from bench import seed
 from bench.baselines import CREATE
 from bench.load import Summary
-from bench.random_load import Pattern, choose, measure
+from bench.random_load import Pattern, RandomLoad, choose, measure
 from bench.report import RESULTS, Figure, Options, Report, figure, machine, write_json
 from bench.server import HOST, ROOT, Server, Stopped, free_port, salescore, server_env, stop
 from bench.write_load import Bench, Case, Pair, Pool, pair_data, pair_rows, world_of
@@ -46,7 +48,9 @@ from bench.write_load import Bench, Case, Pair, Pool, pair_data, pair_rows, worl
 NAME = "opportunities"
 LOGS = RESULTS / "opportunities-logs"
 READY_TIMEOUT = 120.0
-RATIO_TARGET, LIST_P99_MS, SEARCH_P50_MS, CREATE_RPS = 0.5, 50.0, 150.0, 300.0
+RATIO_TARGET, LIST_P99_MS, SEARCH_P50_MS, CREATE_RPS = 0.75, 50.0, 150.0, 300.0
+PROCESSES = 2  # the pair of (a) served by several processes
+CONNECTIONS = 32  # database connections each server keeps, in all its processes
 CREATE_RATIO = 0.6
 WRITERS = 16
 CREATE_CONNECTIONS = (WRITERS, 32)
@@ -121,32 +125,69 @@ def spawned(name: str, command: list[str], env: dict[str, str], port: int,
 @contextlib.contextmanager
 def seeded_database(data_dir: Path, spec: seed.Spec, *, reseed: bool,
                     database_name: str | None = None,
+                    afterwards: Callable[[seed.Seeded, str], None] | None = None,
                     ) -> Iterator[tuple[Server, seed.Seeded, str]]:
     """A running salescore server on the seeded database (seeded first if need be); with
-    SALESCORE_DATABASE_URL set, `database_name` names another database beside it."""
+    SALESCORE_DATABASE_URL set, `database_name` names another database beside it.
+    `afterwards(seeded, dsn)` runs once the server has stopped, the database still up."""
     with database(data_dir, database_name) as dsn:
         kept = asyncio.run(seed.prepare(dsn, spec, reseed=reseed))
-        port = free_port()
-        env = server_env(data_dir)
-        external = external_url(database_name)
-        if external:
-            env["SALESCORE_DATABASE_URL"] = external
-        with spawned("salescore", [salescore(), "serve", "--host", HOST, "--port", str(port)],
-                     env, port, "/readyz") as (process, ready, stopped):
-            server = Server(process=process, base_url=f"http://{HOST}:{port}", env=env,
-                            embedded_database=not env.get("SALESCORE_DATABASE_URL"),
-                            ready_seconds=ready)
-            yield server, kept or seed.seed(server, dsn, spec), dsn
+        with api_server(data_dir, database_name) as (server, stopped):
+            seeded = kept or seed.seed(server, dsn, spec)
+            yield server, seeded, dsn
         server.stopped = stopped[0]
+        if afterwards is not None:
+            afterwards(seeded, dsn)
+
 
 
 @contextlib.contextmanager
-def baseline_server(dsn: str, organization_id: int) -> Iterator[tuple[str, int]]:
+def baseline_server(dsn: str, organization_id: int,
+                    workers: int = 1) -> Iterator[tuple[str, int]]:
     port = free_port()
-    env = {**os.environ, "BENCH_DSN": dsn, "BENCH_ORGANIZATION_ID": str(organization_id)}
-    with spawned("baseline", [sys.executable, "-m", "bench.baseline_app", "--port", str(port)],
+    env = {**os.environ, "BENCH_DSN": dsn, "BENCH_ORGANIZATION_ID": str(organization_id),
+           "BENCH_POOL_SIZE": str(CONNECTIONS // workers)}
+    with spawned(f"baseline-{workers}", [sys.executable, "-m", "bench.baseline_app",
+                                         "--port", str(port), "--workers", str(workers)],
                  env, port, "/healthz") as (process, _, _stopped):
         yield f"http://{HOST}:{port}", process.pid
+
+
+@contextlib.contextmanager
+def api_server(data_dir: Path, database_name: str | None,
+               processes: int = 1) -> Iterator[tuple[Server, list[Stopped]]]:
+    """`salescore serve --processes N` on the bench's database, CONNECTIONS database
+    connections in all (as many as the baseline app); the list gets how it stopped."""
+    port = free_port()
+    env = server_env(data_dir) | {"SALESCORE_DB_POOL_SIZE": str(CONNECTIONS // processes)}
+    external = external_url(database_name)
+    if external:
+        env["SALESCORE_DATABASE_URL"] = external
+    command = [salescore(), "serve", "--host", HOST, "--port", str(port),
+               "--processes", str(processes)]
+    with spawned(f"salescore-{processes}", command, env, port, "/readyz") as (
+            process, ready, stopped):
+        yield Server(process=process, base_url=f"http://{HOST}:{port}", env=env,
+                     embedded_database=not env.get("SALESCORE_DATABASE_URL"),
+                     ready_seconds=ready), stopped
+
+
+def processes_pair(data_dir: Path, seeded: seed.Seeded, dsn: str, load: RandomLoad,
+                   options: Options) -> tuple[list[Summary], Stopped]:
+    """(a) with PROCESSES processes each side; the servers' CPU is not sampled (it is
+    spread over their worker processes)."""
+    with api_server(data_dir, None, PROCESSES) as (server, stopped), \
+            baseline_server(dsn, seeded.organization_id, PROCESSES) as baseline:
+        token = server.token(email=seeded.email, password=seeded.password,
+                             organization_id=seeded.organization_id)
+        ids = {"id": seeded.opportunities}
+        pair = [Pattern(f"get_api_p{PROCESSES}", server.base_url, "/v1/opportunities/{id}",
+                        headers={"Authorization": f"Bearer {token}"},
+                        connections=options.concurrency, ranges=ids),
+                Pattern(f"get_baseline_p{PROCESSES}", baseline[0], "/v1/opportunities/{id}",
+                        connections=options.concurrency, ranges=ids)]
+        summaries = measure(load, pair, options.rounds)
+    return summaries, stopped[0]
 
 
 async def remove_written(dsn: str, seeded: seed.Seeded) -> int:
@@ -209,7 +250,17 @@ def run(options: Options, *, reseed: bool = False, spec: seed.Spec | None = None
     spec = spec or seed.Spec()
     load_before = os.getloadavg()
     load = choose(options.tool, seconds=options.seconds)
-    with seeded_database(data_dir_for(spec), spec, reseed=reseed) as (server, seeded, dsn):
+    several: list[Summary] = []
+    several_stopped: list[Stopped] = []
+
+    def with_processes(seeded: seed.Seeded, dsn: str) -> None:
+        # after the one-process server has stopped: the database takes 100 connections
+        summaries, stopped = processes_pair(data_dir_for(spec), seeded, dsn, load, options)
+        several.extend(summaries)
+        several_stopped.append(stopped)
+
+    with seeded_database(data_dir_for(spec), spec, reseed=reseed,
+                         afterwards=with_processes) as (server, seeded, dsn):
         leftover = asyncio.run(remove_written(dsn, seeded))  # from a run that failed
         token = server.token(email=seeded.email, password=seeded.password,
                              organization_id=seeded.organization_id)
@@ -226,9 +277,12 @@ def run(options: Options, *, reseed: bool = False, spec: seed.Spec | None = None
         removed = asyncio.run(remove_written(dsn, seeded))
     stopped = server.stopped
     assert stopped is not None
+    summaries += several
     by = {s.name: s for s in summaries}
     base = by["get_baseline"].rps
-    connections = {p.name: p.connections for p in reads}
+    connections = {s.name: options.concurrency for s in several}
+    connections |= {p.name: p.connections for p in reads}
+    several_base = by[f"get_baseline_p{PROCESSES}"].rps
     data: dict[str, Any] = {
         "tool": load.description, "rounds": options.rounds,
         "load_average_before": load_before,
@@ -241,6 +295,9 @@ def run(options: Options, *, reseed: bool = False, spec: seed.Spec | None = None
         "creates": [pair_data(pair) for pair in creates],
         "checks": {
             "get_ratio": check(by["get_api"].rps / base if base else 0.0, ">=", RATIO_TARGET),
+            f"get_ratio_p{PROCESSES}": check(
+                by[f"get_api_p{PROCESSES}"].rps / several_base if several_base else 0.0,
+                ">=", RATIO_TARGET),
             "list_p99_ms": check(by["list_owner_open"].p99_ms, "<", LIST_P99_MS),
             "search_AS_p50_ms": check(by["search_AS%"].p50_ms, "<", SEARCH_P50_MS),
             "search_nord_p50_ms": check(by["search_%nord%"].p50_ms, "<", SEARCH_P50_MS),
@@ -252,11 +309,15 @@ def run(options: Options, *, reseed: bool = False, spec: seed.Spec | None = None
         "written_rows_removed": removed, "leftover_rows_removed_first": leftover,
         "server_stop": {"exit_code": stopped.exit_code, "seconds": stopped.seconds,
                         "killed": stopped.killed, "log_problems": list(stopped.log_problems)},
+        f"server_p{PROCESSES}_stop": {
+            "exit_code": several_stopped[0].exit_code, "seconds": several_stopped[0].seconds,
+            "killed": several_stopped[0].killed,
+            "log_problems": list(several_stopped[0].log_problems)},
     }
     data["figures"] = [asdict(f) for f in figures(by, creates, spec)]
     failed = (any(s.errors for s in summaries) or any(p.api.errors or p.baseline.errors
                                                       for p in creates)
-              or stopped.exit_code != 0)
+              or stopped.exit_code != 0 or several_stopped[0].exit_code != 0)
     # one file per database too, so that an embedded and an external run are both kept
     write_json(f"{NAME}-{data['database'].lower()}", {"benchmark": NAME, "machine": machine(),
                                                      **data})
@@ -278,6 +339,9 @@ def figures(by: dict[str, Summary], creates: list[Pair], spec: seed.Spec) -> lis
     found = [
         figure(f"{NAME}.get_by_id.{size}", get.rps, "req/s", baseline=by["get_baseline"].rps,
                on="ratio", op=">=", limit=RATIO_TARGET),
+        figure(f"{NAME}.get_by_id_processes_{PROCESSES}.{size}", by[f"get_api_p{PROCESSES}"].rps,
+               "req/s", baseline=by[f"get_baseline_p{PROCESSES}"].rps, on="ratio", op=">=",
+               limit=RATIO_TARGET),
         figure(f"{NAME}.list_owner_open_p99.{size}", list_page.p99_ms, "ms", op="<",
                limit=LIST_P99_MS),
         figure(f"{NAME}.search_AS_p50.{size}", by["search_AS%"].p50_ms, "ms", op="<",
@@ -330,6 +394,7 @@ def render(data: dict[str, Any], summaries: list[Summary], creates: list[Pair],
     lines += ["", *pair_rows(creates, f"{spec.opportunities:,} opportunities; raw = the "
                                       "baseline's nine rows by hand"), ""]
     labels = {"get_ratio": "(a) GET by id / baseline, req/s",
+              f"get_ratio_p{PROCESSES}": f"(a) the same, {PROCESSES} processes each",
               "list_p99_ms": "(b) owner's open page, p99 ms",
               "search_AS_p50_ms": "(c) q=AS%, p50 ms",
               "search_nord_p50_ms": "(c) q=%nord%, p50 ms",
@@ -345,6 +410,9 @@ def render(data: dict[str, Any], summaries: list[Summary], creates: list[Pair],
               f"{len(stop['log_problems'])} warning/error lines in its log; "
               f"{data['written_rows_removed']} opportunities written by the run removed"]
     lines += [f"          {line}" for line in stop["log_problems"][:10]]
+    several = data[f"server_p{PROCESSES}_stop"]
+    lines += [f"server with {PROCESSES} processes: exit code {several['exit_code']}; "
+              f"{len(several['log_problems'])} warning/error lines in its log"]
     return "\n".join(lines)
 
 

@@ -1,23 +1,28 @@
-"""reports: the pipeline report on 1,000,000 opportunities, against the bare SQL aggregate.
+"""reports: the pipeline report on 1,000,000 opportunities, against its own SQL.
 
 The data set is bench/seed.py's (kept between runs, see bench/opportunities.py); a real
-`salescore serve` (one uvicorn worker) runs on it. One connection at a time, alternately,
-the same figures are taken through the API and by the bare SQL aggregate through asyncpg
-(count, amount and weighted amount of the open opportunities per group, no conversion, no
-names, no totals), so that both see the same machine:
+`salescore serve` (one uvicorn worker) runs on it. One connection at a time, in turn, the
+same figures are taken through the API, by the very statement the report's repository
+runs (repositories/reports/pipeline.py `pipeline_statement`, with the same parameters,
+through asyncpg) and by a bare SQL aggregate (count, amount and weighted amount of the
+open opportunities per group: no conversion, no names, no totals), so that all three see
+the same machine:
 
 (a) GET /v1/reports/pipeline?group_by=owner,stage
 (b) GET /v1/reports/pipeline?group_by=month
-    targets for each: p50 below 1 s, and within 2x of the bare SQL's p50.
+(c) GET /v1/reports/pipeline?group_by=department
+    targets for each: p50 below 150 ms, and the API's p50 within 1.15x of its own
+    statement's; the bare aggregate's p50 is shown beside them, with no target.
 
-Before timing, the API's figures are checked against the SQL's: the same number of
-groups, and the total count and amount equal to the sums over the SQL's groups (tried up
-to three times: another benchmark may be writing to the same database). The API's time
-is until its body has arrived, not parsed."""
+Before timing, the API's figures are checked against the bare aggregate's: the same number
+of groups, and the total count and amount equal to the sums over its groups (tried up to
+three times: another benchmark may be writing to the same database). The API's time is
+until its body has arrived, not parsed."""
 
 import asyncio
 import statistics
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import asdict
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
@@ -29,17 +34,25 @@ from bench import seed
 from bench.load import percentile
 from bench.opportunities import check, data_dir_for, seeded_database, where_is
 from bench.report import Options, Report
+from salescore.domain.reports.bounds import groups_to_ask
+from salescore.domain.reports.pipeline import GroupKey
+from salescore.repositories.reports.pipeline import pipeline_statement
 
 NAME = "reports"
-P50_TARGET_MS, RATIO_TARGET = 1000.0, 2.0
+P50_TARGET_MS, RATIO_TARGET = 150.0, 1.15
 SAMPLES_PER_ROUND = 10
 CHECKS = 3
-_OPEN = "FROM opportunities WHERE organization_id = $1 AND status = 'open'"
-_FIGURES = "count(*), sum(amount), sum(amount * probability) / 100"
+_OPEN = "FROM opportunities o WHERE o.organization_id = $1 AND o.status = 'open'"
+_FIGURES = "count(*), sum(o.amount), sum(o.amount * o.probability) / 100"
+_OWNERS = ("JOIN users u ON u.organization_id = o.organization_id AND u.id = o.owner_id"
+           " WHERE o.organization_id = $1 AND o.status = 'open'")
 CASES = {
     "owner,stage": f"SELECT owner_id, stage_id, {_FIGURES} {_OPEN} GROUP BY owner_id, stage_id",
     "month": f"SELECT date_trunc('month', expected_close_date), {_FIGURES} {_OPEN} GROUP BY 1",
+    "department": f"SELECT u.department_id, {_FIGURES} FROM opportunities o {_OWNERS}"
+                  " GROUP BY 1",
 }
+SIDES = ("api", "sql", "aggregate")
 
 
 def _cents(value: Decimal) -> str:
@@ -53,48 +66,62 @@ async def _measure(base_url: str, api_key: str, dsn: str, organization_id: int,
     found: dict[str, Any] = {}
     connection = await asyncpg.connect(dsn)
     try:
+        base_currency = await connection.fetchval(
+            "SELECT base_currency FROM organizations WHERE id = $1", organization_id)
         async with httpx.AsyncClient(base_url=base_url, headers=headers, timeout=60.0,
                                      trust_env=False) as client:
-            for group_by, statement in CASES.items():
+            for group_by, aggregate_sql in CASES.items():
+                own = pipeline_statement([GroupKey(k) for k in group_by.split(",")])
+                own_args = own.args({"organization_id": organization_id,
+                                     "base_currency": base_currency, "fx_date": seed.TODAY,
+                                     "group_limit": groups_to_ask()})
+
                 async def api(group_by: str = group_by) -> httpx.Response:
                     response = await client.get("/v1/reports/pipeline",
                                                 params={**params, "group_by": group_by})
                     return response.raise_for_status()  # the body read, not yet parsed
 
-                async def bare(statement: str = statement) -> list[Any]:
+                async def sql(sql: str = own.sql, args: list[Any] = own_args) -> list[Any]:
+                    rows: list[Any] = await connection.fetch(sql, *args)
+                    return rows
+
+                async def aggregate(statement: str = aggregate_sql) -> list[Any]:
                     rows: list[Any] = await connection.fetch(statement, organization_id)
                     return rows
 
                 for _ in range(CHECKS):  # a warm-up, and the check (others may write)
-                    body, rows = (await api()).json(), await bare()
+                    body, rows = (await api()).json(), await aggregate()
+                    await sql()
                     consistent = (
                         len(body["groups"]) == len(rows)
                         and body["total"]["count"] == sum(r[-3] for r in rows)
                         and body["total"]["amount"] == _cents(sum(r[-2] for r in rows)))
                     if consistent:
                         break
-                timings: dict[str, list[float]] = {"api": [], "sql": []}
-                round_p50: dict[str, list[float]] = {"api": [], "sql": []}
+                calls: dict[str, Callable[[], Awaitable[Any]]] = {
+                    "api": api, "sql": sql, "aggregate": aggregate}
+                timings: dict[str, list[float]] = {side: [] for side in SIDES}
+                round_p50: dict[str, list[float]] = {side: [] for side in SIDES}
                 for _ in range(rounds):
-                    this: dict[str, list[float]] = {"api": [], "sql": []}
+                    this: dict[str, list[float]] = {side: [] for side in SIDES}
                     for _ in range(SAMPLES_PER_ROUND):
-                        for name, call in (("api", api), ("sql", bare)):
+                        for side in SIDES:
                             began = time.perf_counter()
-                            await call()
-                            this[name].append((time.perf_counter() - began) * 1e3)
-                    for name, values in this.items():
-                        timings[name] += values
-                        round_p50[name].append(statistics.median(values))
-                api_p50 = statistics.median(timings["api"])
-                sql_p50 = statistics.median(timings["sql"])
+                            await calls[side]()
+                            this[side].append((time.perf_counter() - began) * 1e3)
+                    for side, values in this.items():
+                        timings[side] += values
+                        round_p50[side].append(statistics.median(values))
+                p50 = {side: statistics.median(timings[side]) for side in SIDES}
                 found[group_by] = {
                     "groups": len(rows), "open_opportunities": body["total"]["count"],
                     "consistent_with_sql": consistent,
-                    "api_p50_ms": api_p50, "api_p99_ms": percentile(sorted(timings["api"]), 99),
-                    "sql_p50_ms": sql_p50, "sql_p99_ms": percentile(sorted(timings["sql"]), 99),
+                    **{f"{side}_p50_ms": p50[side] for side in SIDES},
+                    **{f"{side}_p99_ms": percentile(sorted(timings[side]), 99)
+                       for side in SIDES},
                     "round_p50_ms": round_p50, "samples": len(timings["api"]),
-                    "checks": {"p50_ms": check(api_p50, "<", P50_TARGET_MS),
-                               "ratio": check(api_p50 / sql_p50, "<", RATIO_TARGET)},
+                    "checks": {"p50_ms": check(p50["api"], "<", P50_TARGET_MS),
+                               "ratio": check(p50["api"] / p50["sql"], "<", RATIO_TARGET)},
                 }
     finally:
         await connection.close()
@@ -129,7 +156,8 @@ def render(data: dict[str, Any]) -> str:
         f"of {data['samples_per_round']}",
         "",
         f"{'group_by':<14}{'groups':>8}{'open':>10}{'API p50':>10}{'API p99':>10}"
-        f"{'SQL p50':>10}{'SQL p99':>10}{'ratio':>8}  checks",
+        f"{'SQL p50':>10}{'SQL p99':>10}{'ratio':>8}{'bare p50':>10}  checks"
+        "   (SQL: the report's own statement; bare: the plain aggregate)",
     ]
     for group_by, case in data["cases"].items():
         checks = case["checks"]
@@ -139,7 +167,7 @@ def render(data: dict[str, Any]) -> str:
             f"{group_by:<14}{case['groups']:>8}{case['open_opportunities']:>10,}"
             f"{case['api_p50_ms']:>10.1f}{case['api_p99_ms']:>10.1f}"
             f"{case['sql_p50_ms']:>10.1f}{case['sql_p99_ms']:>10.1f}"
-            f"{checks['ratio']['value']:>8.2f}  {verdict}"
+            f"{checks['ratio']['value']:>8.2f}{case['aggregate_p50_ms']:>10.1f}  {verdict}"
             + ("" if case["consistent_with_sql"] else "  FIGURES DIFFER FROM SQL"))
     stop = data["server_stop"]
     lines += ["", f"server    exit code {stop['exit_code']}; "
