@@ -15,7 +15,6 @@ twice) takes the ids of a `Pool`, made before each run with room for half as muc
 as the fastest run of that path and side so far (a first guess before the first)."""
 
 import asyncio
-import itertools
 import math
 import random
 import statistics
@@ -114,10 +113,12 @@ class Pool:
 
 
 async def _raw(dsn: str, world: World, path: WritePath, connections: int, seconds: float,
-               first_id: int | None) -> Round:
-    """The baseline, `connections` at a time, for `seconds`."""
+               reserved: tuple[int, int] | None) -> Round:
+    """The baseline, `connections` at a time, for `seconds`, or until the ids `reserved`
+    (first, how many) of a pooled path are used up: an id past them would be a failure
+    as fast as it is worthless, and the run's rate, over the time it took, stays true."""
     ranges = path.ranges(world)
-    ids = itertools.count(first_id) if first_id is not None else None
+    ids = None if reserved is None else iter(range(reserved[0], sum(reserved)))
     latencies: list[float] = []
     errors = 0
     async with asyncpg.create_pool(dsn, min_size=connections, max_size=connections) as pool:
@@ -130,7 +131,10 @@ async def _raw(dsn: str, world: World, path: WritePath, connections: int, second
                 while time.perf_counter() - began < seconds:
                     values = {name: rng.randint(*bounds) for name, bounds in ranges.items()}
                     if ids is not None:
-                        values["id"] = next(ids)
+                        taken = next(ids, None)
+                        if taken is None:
+                            return
+                        values["id"] = taken
                     start = time.perf_counter()
                     try:
                         async with connection.transaction():
@@ -163,11 +167,17 @@ class Bench:
     pool: Pool
     _fastest: dict[tuple[str, str], float] = field(default_factory=dict, init=False)
 
-    def _first_id(self, case: Case, side: str, seconds: float) -> int | None:
+    def _reserved(self, case: Case, side: str, seconds: float) -> tuple[int, int] | None:
+        """The first id and how many the run may take (None for a path with no pool)."""
         if not case.path.pooled:
             return None
         rate = self._fastest.get((case.path.name, side), GUESS_RPS[side])
-        return self.pool.reserve(math.ceil(rate * seconds * HEADROOM) + case.connections)
+        count = math.ceil(rate * seconds * HEADROOM) + case.connections
+        return self.pool.reserve(count), count
+
+    def _first_id(self, case: Case, side: str, seconds: float) -> int | None:
+        reserved = self._reserved(case, side, seconds)
+        return None if reserved is None else reserved[0]
 
     def _ran(self, case: Case, side: str, done: Round, used: int) -> Round:
         key = (case.path.name, side)
@@ -192,9 +202,9 @@ class Bench:
         return self._ran(case, "api", done, done.requests + done.errors + case.connections)
 
     def baseline(self, case: Case, seconds: float) -> Round:
-        first = self._first_id(case, "baseline", seconds)
+        reserved = self._reserved(case, "baseline", seconds)
         done = asyncio.run(_raw(self.dsn, self.world, case.path, case.connections, seconds,
-                                first))
+                                reserved))
         return self._ran(case, "baseline", done, done.requests)
 
     def measure(self, cases: Sequence[Case], rounds: int) -> list[Pair]:
