@@ -186,8 +186,9 @@ class OpportunityRepository:
 
     async def hold_stages(self, organization_id: int) -> None:
         """Take the placing lock (see `placing_lock`) for the rest of the transaction,
-        once. A use case that places an opportunity calls it first: as the statement
-        that begins the transaction, it costs no round trip of its own."""
+        once. A use case that places an opportunity takes it before it reads any stage:
+        a create as its first statement, before it knows its process; a change of one
+        opportunity with the row's own lock (`get(..., placing=True)`)."""
         transaction = self._session.get_transaction()
         if transaction is not None and self._session.info.get(_PLACING_KEY) is transaction:
             return
