@@ -1,5 +1,8 @@
 """Settings, read from `SALESCORE_*` environment variables (the README lists them all)."""
 
+import base64
+import contextlib
+import os
 import secrets
 from functools import cached_property
 from ipaddress import IPv4Network, IPv6Network, ip_network
@@ -22,10 +25,30 @@ class Settings(BaseSettings):
     jwt_secret: str | None = Field(
         default=None, description="HS256 key; unset: generated once into the data dir."
     )
+    secrets_key: str | None = Field(
+        default=None, pattern=r"^[A-Za-z0-9+/]{43}=$",
+        description="Base64 of the 32-byte key provider secrets are encrypted under; unset: "
+                    "generated once into the data dir.",
+    )
     jwt_issuer: str = "salescore"
     jwt_audience: str = "salescore-api"
     token_ttl_seconds: int = Field(default=3600, gt=0)
     max_body_bytes: int = Field(default=1_048_576, gt=0)
+    max_callback_body_bytes: int = Field(
+        default=16_777_216, gt=0,
+        description="The largest e-signature callback body (it may carry the signed PDF).",
+    )
+    public_url: str | None = Field(
+        default=None,
+        description="The base of public quote links; unset: http://<host>:<port> of serve.",
+    )
+    mail_from: str = Field(default="salescore@localhost",
+                           description="The sender of the quote e-mails.")
+    smtp_url: str | None = Field(
+        default=None,
+        description="smtp://user:pass@host:587 (STARTTLS); unset: e-mails are written as .eml "
+                    "files to <data dir>/outbox/.",
+    )
     event_retention_days: int = Field(default=90, gt=0)
     idempotency_ttl_hours: int = Field(default=24, gt=0)
     db_pool_size: int = Field(default=32, gt=0)
@@ -78,6 +101,10 @@ class Settings(BaseSettings):
         _networks(value)
         return value
 
+    def public_base(self) -> str:
+        """Where a customer's quote link starts."""
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+
     def trusted_proxy_networks(self) -> tuple[IPv4Network | IPv6Network, ...]:
         return _networks(self.trusted_proxies)
 
@@ -92,6 +119,29 @@ class Settings(BaseSettings):
             path.touch(mode=0o600)
             path.write_text(secrets.token_urlsafe(48))
         return path.read_text().strip()
+
+    def secrets_encryption_key(self) -> bytes:
+        """The key provider secrets are encrypted under: the setting, else a random one kept
+        in `<data_dir>/secrets-key` (made once, 0600, never replaced: losing it loses them)."""
+        return self._secrets_encryption_key
+
+    @cached_property
+    def _secrets_encryption_key(self) -> bytes:
+        if self.secrets_key:
+            return base64.b64decode(self.secrets_key)
+        path = self.data_dir / "secrets-key"
+        if not path.exists():
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            fresh = path.with_name(f"secrets-key.{secrets.token_hex(8)}")
+            with os.fdopen(os.open(fresh, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600),
+                           "w") as out:
+                out.write(base64.b64encode(secrets.token_bytes(32)).decode("ascii"))
+            try:
+                with contextlib.suppress(FileExistsError):  # another process made it first
+                    os.link(fresh, path)
+            finally:
+                fresh.unlink()
+        return base64.b64decode(path.read_text().strip(), validate=True)
 
 
 def _networks(addresses: str) -> tuple[IPv4Network | IPv6Network, ...]:

@@ -25,8 +25,14 @@ from salescore.api.v1.activities import activities, notifications
 from salescore.api.v1.activities import settings as settings_api
 from salescore.api.v1.customers import customers
 from salescore.api.v1.feed import events
+from salescore.api.v1.integrations import esign
+from salescore.api.v1.integrations.esign import CALLBACKS
+from salescore.api.v1.quotes import products, public, quotes
+from salescore.api.v1.quotes import templates as quote_templates
 from salescore.api.v1.reports import exchange_rates, history, pipeline, stagnant
 from salescore.api.v1.sales import campaigns, lists, opportunities, processes, sellers
+from salescore.api.v1.sales import lines as opportunity_lines
+from salescore.api.v1.sales import orders as sales_orders
 from salescore.domain.access.login_throttle import ThrottlePolicy
 from salescore.repositories.access.auth_notices import AuthListener, local_auth_hook
 from salescore.repositories.database import make_engine, make_sessions
@@ -85,11 +91,13 @@ def create_app(settings: Settings, database_url: str) -> FastAPI:
     # Routes are matched in order, one by one: the busiest come first. No two routers
     # share a path, so the order changes nothing else.
     for router in [opportunities.router, health.router, auth.router,
-                   sellers.router, activities.router, customers.router,
-                   events.router, users.router, *org_units.routers, api_keys.router,
-                   settings_api.router, lists.router, campaigns.router,
+                   sellers.router, opportunity_lines.router, activities.router,
+                   customers.router, events.router, users.router, *org_units.routers,
+                   api_keys.router, settings_api.router, lists.router, campaigns.router,
                    processes.router, notifications.router, stagnant.router,
-                   exchange_rates.router, pipeline.router, history.router]:
+                   exchange_rates.router, pipeline.router, history.router,
+                   sales_orders.router, products.router, quote_templates.router,
+                   quotes.router, public.router, esign.router]:
         app.include_router(router)
     app.router.routes.insert(0, FirstRoutes(routes_of(opportunities.router,
                                                       opportunities.BUSIEST)))
@@ -97,7 +105,8 @@ def create_app(settings: Settings, database_url: str) -> FastAPI:
     app.add_middleware(Idempotency)
     app.add_middleware(MethodNotAllowed, answer=method_not_allowed)
     app.add_middleware(RateLimits, settings=settings)
-    app.add_middleware(RequestContext, max_body=settings.max_body_bytes)
+    app.add_middleware(RequestContext, max_body=settings.max_body_bytes,
+                       larger=(CALLBACKS, settings.max_callback_body_bytes))
     app.openapi = lambda: openapi_of(app)  # type: ignore[method-assign]
     return app
 
@@ -123,7 +132,10 @@ def openapi_of(app: FastAPI) -> dict[str, Any]:
                 responses.setdefault(status, {"description": phrase})
             for status, response in responses.items():
                 if status[0] in "45":
-                    response["content"] = {PROBLEM: {"schema": problem_ref}}
+                    # The customer's page also answers its errors as HTML pages.
+                    html = {k: v for k, v in response.get("content", {}).items()
+                            if k == "text/html"}
+                    response["content"] = {PROBLEM: {"schema": problem_ref}, **html}
     app.openapi_schema = spec
     return spec
 

@@ -3,7 +3,7 @@
 DOMAIN.md §7. Unknown parameters are refused, so that a typo never silently widens a list."""
 
 import inspect
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Annotated, Any, Generic, TypeVar
@@ -120,8 +120,10 @@ def refuse_unknown(request: Request, known: frozenset[str] | set[str], what: str
 
 
 def list_parameters(resource: str, filters: Sequence[Filter],
-                    sorts: Sequence[str] = ("id",)) -> Callable[..., Any]:
-    """A dependency that reads the list parameters of `resource` into a ListRequest."""
+                    sorts: Sequence[str] = ("id",),
+                    others: Collection[str] = ()) -> Callable[..., Any]:
+    """A dependency that reads the list parameters of `resource` into a ListRequest;
+    `others` are query parameters the route reads itself (such as `expand`)."""
     read = filter_parameters(filters)
     params = [
         inspect.Parameter("request", inspect.Parameter.KEYWORD_ONLY, annotation=Request),
@@ -137,7 +139,7 @@ def list_parameters(resource: str, filters: Sequence[Filter],
             default="id"),
         *read.parameters,
     ]
-    known = read.names | {"limit", "cursor", "sort"}
+    known = read.names | {"limit", "cursor", "sort", *others}
 
     async def dependency(**kwargs: Any) -> ListRequest:
         refuse_unknown(kwargs.pop("request"), known, "list")

@@ -24,7 +24,8 @@ MAX_KEY_LENGTH = 255
 
 class RequestContext:
     """Gives each request an id (`X-Request-ID`, taken from the caller when sane) and refuses
-    bodies over `max_body` bytes, whether announced by Content-Length or streamed.
+    bodies over `max_body` bytes (or the `larger` limit of its path), whether announced by
+    Content-Length or streamed.
 
     A request the server cancels because it is stopping (still running when the SIGTERM
     grace period ends) is answered 503 problem+json with `Retry-After`, not the server's
@@ -32,9 +33,12 @@ class RequestContext:
     `Idempotency-Key` it carried is free for the retry. One whose answer had begun is cut
     off, as only a closed connection can tell the client then."""
 
-    def __init__(self, app: ASGIApp, max_body: int) -> None:
+    def __init__(self, app: ASGIApp, max_body: int,
+                 larger: tuple[str, int] | None = None) -> None:
+        """`larger`: a path prefix whose requests may carry bodies up to its own limit."""
         self.app = app
         self.max_body = max_body
+        self.larger = larger
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -43,7 +47,10 @@ class RequestContext:
         given, length = _request_id_and_length(scope["headers"])
         request_id = given if 0 < len(given) <= 64 and given.isascii() else secrets.token_hex(8)
         scope.setdefault("state", {})["request_id"] = request_id
-        if length is not None and length.isdigit() and int(length) > self.max_body:
+        limit = self.max_body
+        if self.larger is not None and scope["path"].startswith(self.larger[0]):
+            limit = self.larger[1]
+        if length is not None and length.isdigit() and int(length) > limit:
             await problem(413, "the request body is larger than the service accepts",
                           request=Request(scope))(scope, receive, send)
             return
@@ -53,7 +60,7 @@ class RequestContext:
             nonlocal received
             message = await receive()
             received += len(message.get("body", b""))
-            if received > self.max_body:
+            if received > limit:
                 raise BodyTooLarge()
             return message
 

@@ -4,7 +4,8 @@
   user's token), keyed by the SHA-256 the caller cache keys it by: two keys never share a
   bucket. `SALESCORE_RATE_LIMIT_PER_MINUTE` a minute, `SALESCORE_RATE_LIMIT_BURST` at once.
 - A request without one, and any request to a route that takes none (the token endpoint,
-  the spec and its pages) whatever it carries, is counted against its client address:
+  the spec and its pages, a quote's public link and page, e-signature callbacks) whatever
+  it carries, is counted against its client address:
   `SALESCORE_RATE_LIMIT_UNAUTHENTICATED_PER_MINUTE` a minute, as many at once.
 - A credential that is refused (401) is counted against the address too, and is forgotten:
   until it works, each of its requests waits for the address to have room. Made-up keys
@@ -40,6 +41,8 @@ MAX_BUCKETS = 100_000
 UNLIMITED_PATHS = frozenset({"/healthz", "/readyz"})
 PER_ADDRESS_PATHS = frozenset({"/v1/auth/token", "/openapi.json", "/docs",
                                "/docs/oauth2-redirect", "/redoc"})
+# Routes whose credential is not a bearer one: a quote's link, a provider's signature.
+PER_ADDRESS_PREFIXES = ("/q/", "/v1/public/", "/v1/esign-callbacks/")
 
 
 class Buckets:
@@ -131,7 +134,9 @@ class RateLimits:
         if not self.enabled or scope["type"] != "http" or scope["path"] in UNLIMITED_PATHS:
             await self.app(scope, receive, send)
             return
-        credential = None if scope["path"] in PER_ADDRESS_PATHS else _credential(scope)
+        path = scope["path"]
+        per_address = path in PER_ADDRESS_PATHS or path.startswith(PER_ADDRESS_PREFIXES)
+        credential = None if per_address else _credential(scope)
         if credential is None:
             await self._per_address(scope, receive, send)
         elif self.credentials.policy.enabled:

@@ -37,15 +37,21 @@ from salescore.repositories.customers.customers import ContactRepository, Custom
 from salescore.repositories.database import concurrent_failure
 from salescore.repositories.feed.events import EventRepository
 from salescore.repositories.feed.idempotency import IdempotencyRepository
+from salescore.repositories.integrations.esign import EsignRepository
 from salescore.repositories.prepared import PooledReader
+from salescore.repositories.quotes.products import ProductRepository
+from salescore.repositories.quotes.quotes import QuoteRepository
+from salescore.repositories.quotes.templates import QuoteTemplateRepository
 from salescore.repositories.references import ReferenceRepository
 from salescore.repositories.reports.exchange_rates import ExchangeRateRepository
 from salescore.repositories.reports.history import ReportHistoryRepository
 from salescore.repositories.reports.pipeline import PipelineReportRepository
 from salescore.repositories.reports.stagnant import ReportRepository
 from salescore.repositories.sales.campaigns import CampaignRepository
+from salescore.repositories.sales.lines import OpportunityLineRepository
 from salescore.repositories.sales.lists import ListRepository
 from salescore.repositories.sales.opportunities import OpportunityRepository
+from salescore.repositories.sales.orders import OrderRepository
 from salescore.repositories.sales.processes import SalesProcessRepository
 
 R = TypeVar("R")
@@ -102,6 +108,7 @@ class UnitOfWork:
     contacts = _Repository(ContactRepository)
     sales_processes = _Repository(SalesProcessRepository)
     opportunities = _Repository(OpportunityRepository)
+    opportunity_lines = _Repository(OpportunityLineRepository)
     activities = _Repository(ActivityRepository)
     inbox = _Repository(InboxRepository)
     references = _Repository(ReferenceRepository)
@@ -109,6 +116,11 @@ class UnitOfWork:
     exchange_rates = _Repository(ExchangeRateRepository)
     report_pipeline = _Repository(PipelineReportRepository)
     report_history = _Repository(ReportHistoryRepository)
+    orders = _Repository(OrderRepository)
+    quotes = _Repository(QuoteRepository)
+    esign = _Repository(EsignRepository)
+    products = _Repository(ProductRepository)
+    quote_templates = _Repository(QuoteTemplateRepository)
 
     session: AsyncSession
 

@@ -22,6 +22,7 @@ class Origin(StrEnum):
     MANUAL = "manual"
     FOLLOW_UP = "follow_up"
     OPPORTUNITY_CREATED = "opportunity_created"
+    QUOTE_EMAIL = "quote_email"
 
 
 @dataclass(frozen=True, slots=True)

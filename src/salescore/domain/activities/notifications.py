@@ -28,6 +28,25 @@ class NewNotification:
     text: str
     opportunity_id: int | None = None
     activity_id: int | None = None
+    quote_id: int | None = None
+
+
+# A customer's answer to a quote, and what each seller of its opportunity is told.
+QUOTE_ANSWERS = {"quote.signed": ("quote_signed", "signed"),
+                 "quote.change_requested": ("quote_change_requested", "asked for a change to"),
+                 "quote.rejected": ("quote_rejected", "rejected")}
+
+
+def _quote_answered(event: DomainEvent) -> list[NewNotification]:
+    kind, did = QUOTE_ANSWERS[event.type]
+    data = event.data
+    who = data.get("answered_by") or "The customer"
+    text = f"{who} {did} the quote {data.get('number')}"
+    if data.get("comment"):
+        text += f": {data['comment']}"
+    return [NewNotification(user_id, kind, text[:2000], opportunity_id=data["opportunity_id"],
+                            quote_id=event.aggregate_id)
+            for user_id in data.get("seller_ids", ())]
 
 
 def _new_value(event: DomainEvent, field: str) -> Any:
@@ -39,7 +58,9 @@ def notifications_for(event: DomainEvent, actor: dict[str, Any]) -> list[NewNoti
     """Whom an event concerns, besides whoever caused it:
     - an opportunity given a (new) owner: the owner (`opportunity_assigned`);
     - sellers added to an opportunity: each new seller (`seller_share_given`);
-    - an activity given a (new) assignee: the assignee (`activity_assigned`).
+    - an activity given a (new) assignee: the assignee (`activity_assigned`);
+    - a quote signed, or a change asked for, or rejected: every seller of its opportunity
+      (`quote_signed`, `quote_change_requested`, `quote_rejected`, with the comment).
     Nobody is notified of what they did themselves."""
     name = event.data.get("name", "")
     found: list[NewNotification] = []
@@ -56,6 +77,8 @@ def notifications_for(event: DomainEvent, actor: dict[str, Any]) -> list[NewNoti
                                       f"You were given {s['share']} % of the opportunity "
                                       f"{name}", opportunity_id=event.aggregate_id)
                       for s in sellers["to"] if s["user_id"] not in before]
+    elif event.type in QUOTE_ANSWERS:
+        found = _quote_answered(event)
     elif event.aggregate_type == "activity":
         assignee = _new_value(event, "assignee_id")
         if assignee is not None:

@@ -1,6 +1,8 @@
 """The opportunity and its lifecycle (DOMAIN.md §2): stages, statuses, probability, closing,
-reopening, and the event each change leaves in the log."""
+reopening, and the event each change leaves in the log. What it takes from its product
+lines (amount source, offer discount, lines total) is ruled in lines.py."""
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import ROUND_HALF_EVEN, Decimal
@@ -28,6 +30,13 @@ class Status(StrEnum):
 class ProbabilitySource(StrEnum):
     STAGE = "stage"
     MANUAL = "manual"
+
+
+class AmountSource(StrEnum):
+    """Where the amount and margin come from: typed in, or derived from the lines."""
+
+    MANUAL = "manual"
+    LINES = "lines"
 
 
 STATUS_OF_KIND = {StageKind.OPEN: Status.OPEN, StageKind.WON: Status.WON,
@@ -68,6 +77,10 @@ class Opportunity:
     updated_at: datetime
     updated_by: int | None
     version: int
+    amount_source: AmountSource = AmountSource.MANUAL
+    discount_percent: Decimal = Decimal("0.00")
+    lines_total: Decimal = Decimal("0.00")
+    ordered_amount: Decimal | None = None  # kept by the orders, never by an opportunity write
     sellers: tuple[Seller, ...] = ()
 
     @property
@@ -276,17 +289,19 @@ def snapshot(opportunity: Opportunity) -> dict[str, Any]:
               "sales_process_id", "stage_id", "status", "type_id", "source_id", "campaign_id",
               "amount", "currency", "probability", "probability_source", "margin_amount",
               "expected_close_date", "follow_up_date", "previous_follow_up_date",
-              "loss_reason_id", "loss_note", "closed_at", "project_ref", "external_id")
+              "loss_reason_id", "loss_note", "closed_at", "project_ref", "external_id",
+              "amount_source", "discount_percent", "lines_total")
     return {f: text(getattr(o, f)) for f in fields} | {"weighted_amount": text(
         o.weighted_amount)}
 
 
-def change_event(before: Opportunity | None, after: Opportunity) -> DomainEvent | None:
+def change_event(before: Opportunity | None, after: Opportunity,
+                 also: Mapping[str, Any] | None = None) -> DomainEvent | None:
     """The one event a change leaves: created; won, lost, expired or reopened when the
     status changed; stage_changed when the stage did; else updated. Its data holds every
-    changed field as {"from", "to"}, and the opportunity's name. No event when nothing
-    changed."""
-    diff = changes(snapshot(before) if before else {}, snapshot(after))
+    changed field as {"from", "to"}, and the opportunity's name; `also` adds changes of
+    its parts (a product line: see lines.line_changes). No event when nothing changed."""
+    diff = changes(snapshot(before) if before else {}, snapshot(after)) | dict(also or {})
     if before is None:
         kind = "opportunity.created"
     elif not diff:

@@ -20,7 +20,7 @@ LIST_COLUMNS: dict[str, ColumnElement[Any]] = {"id": n.c.id, "type": n.c.type,
 
 _ADD = Prepared.of(insert(n).inline().values(
     {key: bindparam(key) for key in ("organization_id", "user_id", "type", "text",
-                                     "opportunity_id", "activity_id")}))
+                                     "opportunity_id", "activity_id", "quote_id")}))
 
 
 def _to_domain(row: Any) -> Notification:
@@ -37,7 +37,8 @@ class InboxRepository:
             await execute_many(self._session, _ADD, [
                 {"organization_id": organization_id, "user_id": x.user_id, "type": x.type,
                  "text": x.text, "opportunity_id": x.opportunity_id,
-                 "activity_id": x.activity_id} for organization_id, x in new])
+                 "activity_id": x.activity_id, "quote_id": x.quote_id}
+                for organization_id, x in new])
 
     async def list(self, organization_id: int, user_id: int, query: ListQuery, *,
                    unread: bool | None) -> Page[Notification]:

@@ -1,5 +1,6 @@
-"""Typed table models of the opportunities core (migrations 0002 and 0005): configuration
-lists, campaigns, sales processes, stages, opportunities, their sellers and their history."""
+"""Typed table models of the opportunities core (migrations 0002, 0005 and 0008):
+configuration lists, campaigns, sales processes, stages, opportunities, their sellers,
+product lines and orders, and their history."""
 
 from datetime import date, datetime
 from decimal import Decimal
@@ -110,6 +111,52 @@ class OpportunityRow(Base):
     closed_at: Mapped[datetime | None]
     project_ref: Mapped[str | None] = mapped_column(Text)
     external_id: Mapped[str | None] = mapped_column(Text)
+    amount_source: Mapped[str] = mapped_column(Text)
+    discount_percent: Mapped[Decimal] = mapped_column(Percent)
+    lines_total: Mapped[Decimal] = mapped_column(Money)
+    ordered_amount: Mapped[Decimal | None] = mapped_column(Money)
+    created_at: Mapped[datetime]
+    created_by: Mapped[int | None]
+    updated_at: Mapped[datetime]
+    updated_by: Mapped[int | None]
+    version: Mapped[int]
+
+
+class OpportunityLineRow(Base):
+    __tablename__ = "opportunity_lines"
+    organization_id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[int] = identity_key()
+    opportunity_id: Mapped[int]
+    product_id: Mapped[int | None]
+    name: Mapped[str] = mapped_column(Text)
+    description: Mapped[str | None] = mapped_column(Text)
+    quantity: Mapped[Decimal] = mapped_column(Numeric(15, 3))
+    unit_price: Mapped[Decimal] = mapped_column(Money)
+    discount_percent: Mapped[Decimal] = mapped_column(Percent)
+    unit_cost: Mapped[Decimal | None] = mapped_column(Money)
+    position: Mapped[int]
+    line_total: Mapped[Decimal] = mapped_column(Money)
+    line_cost: Mapped[Decimal | None] = mapped_column(Money)
+    created_at: Mapped[datetime]
+    created_by: Mapped[int | None]
+    updated_at: Mapped[datetime]
+    updated_by: Mapped[int | None]
+
+
+class OrderRow(Base):
+    """An order an ERP made from an opportunity, linked back by (`system`, `order_number`)."""
+
+    __tablename__ = "orders"
+    organization_id: Mapped[int] = tenant_key()
+    id: Mapped[int] = identity_key()
+    opportunity_id: Mapped[int]
+    system: Mapped[str] = mapped_column(Text)
+    order_number: Mapped[str] = mapped_column(Text)
+    amount: Mapped[Decimal] = mapped_column(Money)
+    currency: Mapped[str] = mapped_column(Text)
+    status: Mapped[str | None] = mapped_column(Text)
+    url: Mapped[str | None] = mapped_column(Text)
+    ordered_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
     created_by: Mapped[int | None]
     updated_at: Mapped[datetime]
@@ -155,8 +202,6 @@ class OpportunityHistoryRow(Base):
     created_at: Mapped[datetime]
 
 
-
-
 class OpportunitySellerHistoryRow(Base):
     """A seller's share of an opportunity from `valid_from` until `valid_to` (open:
     current), kept by a trigger on `opportunity_sellers` (migration 0005)."""
@@ -179,6 +224,8 @@ sales_processes = table_of(SalesProcessRow)
 stages = table_of(StageRow)
 opportunities = table_of(OpportunityRow)
 opportunity_sellers = table_of(OpportunitySellerRow)
+opportunity_lines = table_of(OpportunityLineRow)
+orders = table_of(OrderRow)
 opportunity_history = table_of(OpportunityHistoryRow)
 opportunity_seller_history = table_of(OpportunitySellerHistoryRow)
 

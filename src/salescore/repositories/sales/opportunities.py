@@ -29,7 +29,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from salescore.domain.errors import Conflict
 from salescore.domain.listing import Condition, ListQuery, Op, Page
 from salescore.domain.patterns import TextPattern
-from salescore.domain.sales.opportunities import Opportunity, ProbabilitySource, Status
+from salescore.domain.sales.opportunities import (
+    AmountSource,
+    Opportunity,
+    ProbabilitySource,
+    Status,
+)
 from salescore.domain.sales.processes import (
     DefaultFor,
     SalesProcess,
@@ -39,12 +44,15 @@ from salescore.repositories.customers.models import customers
 from salescore.repositories.listing import fetch_page, where
 from salescore.repositories.prepared import Prepared, driver, fetch, fetchrow
 from salescore.repositories.sales.models import opportunities as o
-from salescore.repositories.sales.models import opportunity_sellers, stages
+from salescore.repositories.sales.models import opportunity_sellers, orders, stages
 from salescore.repositories.sales.models import sales_processes as processes
 from salescore.repositories.sales.processes import placing_key, placing_lock, stage_to_domain
 
 _SELLERS = opportunity_sellers
-_STORED = [c for c in o.c if c.key not in {"id", "organization_id", "weighted_amount"}]
+# `weighted_amount` is PostgreSQL's to compute, `ordered_amount` the orders' to keep
+# (repositories/sales/orders.py): an opportunity write stores neither.
+_STORED = [c for c in o.c if c.key not in {"id", "organization_id", "weighted_amount",
+                                           "ordered_amount"}]
 LIST_COLUMNS: dict[str, ColumnElement[Any]] = {c.key: c for c in o.c}
 _HUNDRED = 100
 # An empty array; wrapping the subquery in coalesce() also makes it an array expression.
@@ -133,6 +141,7 @@ def _to_domain(row: Sequence[Any]) -> Opportunity:
     values = {key: row[n] for key, n in _DOMAIN_AT}
     values["status"] = Status(values["status"])
     values["probability_source"] = ProbabilitySource(values["probability_source"])
+    values["amount_source"] = AmountSource(values["amount_source"])
     sellers = tuple(Seller(user_id, int(share * _HUNDRED)) for user_id, share in zip(
         row[_SELLER_IDS_AT] or (), row[_SELLER_SHARES_AT] or (), strict=True))
     return Opportunity(**values, sellers=sellers)
@@ -142,6 +151,7 @@ def _to_row(opportunity: Opportunity) -> dict[str, Any]:
     row = {c.key: getattr(opportunity, c.key) for c in _STORED}
     row["status"] = opportunity.status.value
     row["probability_source"] = opportunity.probability_source.value
+    row["amount_source"] = opportunity.amount_source.value
     return row
 
 
@@ -256,6 +266,11 @@ class OpportunityRepository:
                 stmt = stmt.where(text_search(organization_id, condition))
             elif condition.field == "seller_id":
                 stmt = stmt.where(has_seller(organization_id, condition))
+            elif condition.field == "has_order":
+                ordered = exists().where(orders.c.organization_id == organization_id,
+                                         orders.c.opportunity_id == o.c.id)
+                wanted = bool(condition.value) is (condition.op is Op.EQ)
+                stmt = stmt.where(ordered if wanted else ~ordered)
             else:
                 kept.append(condition)
         return await fetch_page(self._session, stmt, replace(query, conditions=tuple(kept)),

@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from decimal import Decimal
 
 from salescore.domain.access.permissions import Caller, Scope, require
-from salescore.domain.errors import Forbidden, InvalidInput, NotFound
+from salescore.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from salescore.domain.events import DomainEvent
 from salescore.domain.sales.opportunities import (
     Opportunity,
@@ -104,6 +104,9 @@ async def reopen_opportunity(uow: UnitOfWork, *, caller: Caller, opportunity_id:
     return await _act(uow, caller, opportunity_id, if_match, action)
 
 
+_HAS_ORDERS = "orders from the ERP are linked to this opportunity; it cannot be deleted"
+
+
 def _tombstone(opportunity: Opportunity) -> DomainEvent:
     """What the change feed keeps of a deleted opportunity."""
     return DomainEvent("opportunity.deleted", "opportunity", opportunity.id, {
@@ -116,6 +119,9 @@ async def delete_opportunity(uow: UnitOfWork, *, caller: Caller, opportunity_id:
     require(caller, Scope.OPPORTUNITIES_WRITE)
     async with uow:
         opportunity = await locked_for_change(uow, caller, opportunity_id, if_match)
+        if await uow.orders.opportunities_with_orders(caller.organization_id,
+                                                      [opportunity.id]):
+            raise Conflict(_HAS_ORDERS)
         await uow.opportunities.delete(caller.organization_id, [opportunity.id])
         uow.emit(caller.organization_id, caller.actor, _tombstone(opportunity))
         await uow.commit()
@@ -140,6 +146,11 @@ async def bulk_delete_opportunities(uow: UnitOfWork, *, caller: Caller,
             except Forbidden:
                 raise Forbidden(f"ids[{index}]: you may not delete opportunity "
                                 f"{opportunity_id}; nothing was deleted") from None
+        with_orders = await uow.orders.opportunities_with_orders(caller.organization_id,
+                                                                 list(found))
+        if with_orders:
+            index = next(i for i, found_id in enumerate(ids) if found_id in with_orders)
+            raise Conflict(f"ids[{index}]: {_HAS_ORDERS}; nothing was deleted")
         await uow.opportunities.delete(caller.organization_id, list(found))
         uow.emit(caller.organization_id, caller.actor,
                  *(_tombstone(found[i]) for i in ids))

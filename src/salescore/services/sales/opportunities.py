@@ -13,8 +13,14 @@ Rules chosen where the specs are silent:
   lost opportunity's reason may be corrected by PATCH or upsert, under the same checks.
 - An upsert honours `If-Match` on the record there is; naming a version when there is none
   is 412.
+- With `amount_source` lines the amount and margin follow the lines (domain/sales/lines.py):
+  switching to it, or a new offer discount while on it, prices the opportunity from its
+  lines in the same write.
+- `expand=` embeds parts read in the same unit of work, one query per part for a whole
+  page (EXPANSIONS); `sellers` are always there.
 """
 
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -30,7 +36,14 @@ from salescore.domain.errors import (
     check_version,
 )
 from salescore.domain.listing import ListQuery, Page
+from salescore.domain.sales.lines import (
+    check_currency_kept,
+    needs_repricing,
+    priced,
+    refuse_derived_writes,
+)
 from salescore.domain.sales.opportunities import (
+    AmountSource,
     Opportunity,
     ProbabilitySource,
     Status,
@@ -56,7 +69,16 @@ from salescore.services.sales.losses import settle_loss
 # Fields a client sets directly; stage, process, probability and owner go through rules.
 PLAIN_FIELDS = ("name", "description", "customer_id", "contact_id", "type_id", "source_id",
                 "campaign_id", "amount", "currency", "margin_amount", "expected_close_date",
-                "project_ref", "external_id")
+                "project_ref", "external_id", "amount_source", "discount_percent")
+# Those a create defaults otherwise than to null.
+_DEFAULTED = {"amount", "currency", "amount_source", "discount_percent"}
+# Parts `expand=` embeds: each loads its items for a page of opportunities in one query.
+Parts = dict[int, list[Any]]
+Loader = Callable[[UnitOfWork, int, Sequence[int]], Awaitable[Parts]]
+EXPANSIONS: Mapping[str, Loader] = {
+    "lines": lambda uow, org, ids: uow.opportunity_lines.for_opportunities(org, ids),
+    "orders": lambda uow, org, ids: uow.orders.for_opportunities(org, ids),
+}
 
 
 def now_utc() -> datetime:
@@ -124,7 +146,7 @@ async def new_opportunity(uow: UnitOfWork, caller: Caller, values: dict[str, Any
         raise InvalidInput.of("stage_id", "is not a stage of the sales process")
     currency = values.get("currency") or organization.base_currency
     plain: dict[str, Any] = {field: values.get(field) for field in PLAIN_FIELDS
-                             if field not in {"amount", "currency"}}
+                             if field not in _DEFAULTED}
     draft = Opportunity(
         id=0, organization_id=org, owner_id=owner_id, sales_process_id=process.id,
         stage_id=stage.id, last_open_stage_id=None, status=Status.OPEN,
@@ -134,7 +156,12 @@ async def new_opportunity(uow: UnitOfWork, caller: Caller, values: dict[str, Any
         created_by=caller.user_id, updated_at=now, updated_by=caller.user_id, version=1,
         sellers=first_seller(owner_id),
         **plain,
-        amount=values.get("amount") or Decimal(0), currency=check_currency(currency))
+        amount=values.get("amount") or Decimal(0), currency=check_currency(currency),
+        amount_source=values.get("amount_source") or AmountSource.MANUAL,
+        discount_percent=values.get("discount_percent") or Decimal("0.00"))
+    refuse_derived_writes(draft, values)
+    if draft.amount_source is AmountSource.LINES:
+        draft = priced(draft, ())
     placed = place(draft, stage, now=now, probability=values.get("probability"))
     return await settle_loss(uow, org, None, placed, values, organization), organization
 
@@ -181,6 +208,36 @@ async def list_opportunities(uow: UnitOfWork, *, caller: Caller,
         return await uow.opportunities.list(caller.organization_id, query)
 
 
+async def _parts(uow: UnitOfWork, organization_id: int, expand: Collection[str],
+                 ids: Sequence[int]) -> dict[str, Parts]:
+    return {name: await EXPANSIONS[name](uow, organization_id, ids) for name in expand}
+
+
+async def get_expanded(uow: UnitOfWork, *, caller: Caller, opportunity_id: int,
+                       expand: Collection[str]) -> tuple[Opportunity, dict[str, Parts]]:
+    """The opportunity with the parts `expand` names (keys of EXPANSIONS), by part and
+    opportunity id."""
+    require(caller, Scope.OPPORTUNITIES_READ)
+    async with uow.reading():
+        opportunity = await uow.opportunities.get(caller.organization_id, opportunity_id)
+        if opportunity is None:
+            raise NotFound("opportunity")
+        parts = await _parts(uow, caller.organization_id, expand, [opportunity.id])
+    return opportunity, parts
+
+
+async def list_expanded(uow: UnitOfWork, *, caller: Caller, query: ListQuery,
+                        expand: Collection[str]) -> tuple[Page[Opportunity], dict[str, Parts]]:
+    """A page of opportunities with the parts `expand` names: one query per part for the
+    whole page."""
+    require(caller, Scope.OPPORTUNITIES_READ)
+    async with uow.reading():
+        page = await uow.opportunities.list(caller.organization_id, query)
+        parts = await _parts(uow, caller.organization_id, expand,
+                             [o.id for o in page.items])
+    return page, parts
+
+
 async def locked_for_change(uow: UnitOfWork, caller: Caller, opportunity_id: int,
                             if_match: int | None, *, placing: bool = False) -> Opportunity:
     """The opportunity, locked until the transaction ends, once the caller may change it
@@ -196,11 +253,13 @@ async def locked_for_change(uow: UnitOfWork, caller: Caller, opportunity_id: int
 
 
 async def store_change(uow: UnitOfWork, caller: Caller, before: Opportunity,
-                       after: Opportunity, now: datetime) -> Opportunity:
+                       after: Opportunity, now: datetime,
+                       also: Mapping[str, Any] | None = None) -> Opportunity:
     """Save a changed opportunity with its one event, and `opportunity.seller_changed`
     when its sellers changed too; an unchanged one stays as it is (same version, no
-    event)."""
-    events = [e for e in (change_event(before, after), seller_event(before, after))
+    event). `also`: changes of its parts (a product line) that its event carries, and
+    that give it a new version as a change of its own would."""
+    events = [e for e in (change_event(before, after, also), seller_event(before, after))
               if e is not None]
     if not events:
         return before
@@ -225,6 +284,11 @@ async def apply_changes(uow: UnitOfWork, caller: Caller, before: Opportunity,
     after = replace(before, **{f: values[f] for f in PLAIN_FIELDS if f in values})
     if "currency" in values:
         check_currency(values["currency"])
+    refuse_derived_writes(after, values)
+    if after.currency != before.currency:
+        check_currency_kept(before, after, await uow.opportunity_lines.count(org, before.id))
+    if needs_repricing(before, after):
+        after = priced(after, await uow.opportunity_lines.of_opportunity(org, before.id))
     if values.get("owner_id") is not None and values["owner_id"] != before.owner_id:
         after = replace(after, owner_id=values["owner_id"],
                         sellers=follow_owner(before.sellers, values["owner_id"]))

@@ -7,7 +7,7 @@ from fastapi import Depends, Query, Response, status
 
 from salescore.api.deps import AppStateDep, CallerDep, IfMatchDep, UnitOfWorkDep, etag
 from salescore.api.errors import problem_responses
-from salescore.api.listing import Filter, ListRequest, PageOf, list_parameters, page_values
+from salescore.api.listing import Filter, ListRequest, list_parameters, page_values
 from salescore.api.routing import Router
 from salescore.api.v1.sales.opportunity_schemas import (
     OPPORTUNITY_JSON,
@@ -19,11 +19,16 @@ from salescore.api.v1.sales.opportunity_schemas import (
     LoseRequest,
     MoveRequest,
     OpportunityCreate,
+    OpportunityExpandedPage,
+    OpportunityExpandedRead,
     OpportunityRead,
     OpportunityUpdate,
     OpportunityUpsert,
     ReopenRequest,
     WinRequest,
+    expanded_json,
+    expanded_values,
+    expansions,
 )
 from salescore.api.v1.schemas import ExternalId, Id, Money, Percent
 from salescore.domain.sales.opportunities import Opportunity, Status
@@ -38,13 +43,17 @@ OpportunityList = Annotated[ListRequest, Depends(list_parameters("opportunities"
     Filter("owner_id", int), Filter("seller_id", int), Filter("customer_id", int),
     Filter("contact_id", int), Filter("campaign_id", int), Filter("stage_id", int),
     Filter("sales_process_id", int), Filter("status", Status, ranges=False),
+    Filter("has_order", bool),
     Filter("type_id", int), Filter("source_id", int), Filter("external_id", str),
     Filter("id", int, ranges=True), Filter("amount", Money, ranges=True),
     Filter("probability", Percent, ranges=True),
     Filter("expected_close_date", date, ranges=True),
     Filter("follow_up_date", date, ranges=True), Filter("closed_at", datetime, ranges=True),
     Filter("created_at", datetime, ranges=True), Filter("updated_at", datetime, ranges=True),
-], sorts=SORTS))]
+], sorts=SORTS, others={"expand"}))]
+ExpandQuery = Annotated[str | None, Query(description=(
+    "Parts to embed, comma-separated: `lines` (the product lines). `sellers` are always "
+    "there, and naming them changes nothing."), examples=["lines"])]
 WRITE_ERRORS = problem_responses(404, 409, 412)
 
 
@@ -62,21 +71,36 @@ def _answer(opportunity: Opportunity, status_code: int = 200,
 
 # The busiest route first: routes are matched in the order they are declared. Only
 # POST /bulk-delete has the shape of an id, and a POST never matches this GET.
-@router.get("/{opportunity_id}", response_model=OpportunityRead,
+@router.get("/{opportunity_id}", response_model=OpportunityExpandedRead,
             responses=problem_responses(404))
-async def read_opportunity(opportunity_id: Id, caller: CallerDep, uow: UnitOfWorkDep) -> Response:
-    return _answer(await service.get_opportunity(
-        uow, caller=caller, opportunity_id=opportunity_id))
+async def read_opportunity(opportunity_id: Id, caller: CallerDep, uow: UnitOfWorkDep,
+                           expand: ExpandQuery = None) -> Response:
+    """`expand=lines` embeds the product lines."""
+    parts = expansions(expand)
+    if not parts:
+        return _answer(await service.get_opportunity(
+            uow, caller=caller, opportunity_id=opportunity_id))
+    opportunity, found = await service.get_expanded(
+        uow, caller=caller, opportunity_id=opportunity_id, expand=parts)
+    return expanded_json(parts)[0].response(expanded_values(opportunity, found), headers={
+        "ETag": etag(opportunity.version)})
 
 
-@router.get("", response_model=PageOf[OpportunityRead])
+@router.get("", response_model=OpportunityExpandedPage)
 async def list_opportunities(caller: CallerDep, uow: UnitOfWorkDep, state: AppStateDep,
-                             request: OpportunityList) -> Response:
+                             request: OpportunityList, expand: ExpandQuery = None) -> Response:
     """Every filter combines with every other (AND). `q` searches name, description and
-    customer name: `AS%` starts with, `%AS` ends with, `AS` contains, case-insensitively."""
-    page = await service.list_opportunities(uow, caller=caller, query=request.query)
-    return OPPORTUNITY_PAGE_JSON.response(
-        page_values(state, request, page, OpportunityRead.values_of))
+    customer name: `AS%` starts with, `%AS` ends with, `AS` contains, case-insensitively.
+    `expand=lines` embeds each one's product lines (one query for the whole page)."""
+    parts = expansions(expand)
+    if not parts:
+        page = await service.list_opportunities(uow, caller=caller, query=request.query)
+        return OPPORTUNITY_PAGE_JSON.response(
+            page_values(state, request, page, OpportunityRead.values_of))
+    page, found = await service.list_expanded(uow, caller=caller, query=request.query,
+                                              expand=parts)
+    return expanded_json(parts)[1].response(
+        page_values(state, request, page, lambda o: expanded_values(o, found)))
 
 
 # Tried before any router (routing.FirstRoutes).

@@ -1,13 +1,19 @@
-"""Request and response bodies of opportunities and their sellers."""
+"""Request and response bodies of opportunities and their sellers, and the parts `expand=`
+embeds in an opportunity."""
 
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from functools import cache
 from typing import Annotated, Any
 
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import BaseModel, Field, StringConstraints, create_model
 
 from salescore.api.json_bodies import JsonBody
 from salescore.api.listing import PageOf
+from salescore.api.v1.sales.line_schemas import LineRead, SignedDecimal2
+from salescore.api.v1.sales.order_schemas import OrderRead
 from salescore.api.v1.schemas import (
     DateIn,
     Decimal2,
@@ -21,7 +27,13 @@ from salescore.api.v1.schemas import (
     Strict,
     Text,
 )
-from salescore.domain.sales.opportunities import Opportunity, ProbabilitySource, Status
+from salescore.domain.errors import InvalidInput
+from salescore.domain.sales.opportunities import (
+    AmountSource,
+    Opportunity,
+    ProbabilitySource,
+    Status,
+)
 from salescore.domain.sales.shares import Seller, ShareWarning, as_percent
 from salescore.repositories.feed.events import StoredEvent
 
@@ -35,6 +47,12 @@ LossReasonId = Annotated[Id, Field(description="An active loss reason; only for 
                                                "stage, required there when the "
                                                "organization's settings say so.")]
 LossNote = Annotated[Text, Field(description="Only for a lost stage.")]
+AmountSourceIn = Annotated[AmountSource, Field(description=(
+    "`lines`: amount and margin_amount are derived from the product lines and cannot be "
+    "written; `manual` (the default): typed in. Switching back to manual keeps the last "
+    "amount."))]
+OfferDiscountIn = Annotated[PercentIn, Field(description="The discount on the whole offer, "
+                                                         "after the line discounts.")]
 # What a write that changes fields (PATCH, the upsert) may set to null.
 NULLABLE_FIELDS = frozenset({"description", "contact_id", "type_id", "source_id",
                              "campaign_id", "margin_amount", "expected_close_date",
@@ -63,6 +81,8 @@ class _OpportunityFields(Strict):
     project_ref: ShortText | None = None
     loss_reason_id: LossReasonId | None = None
     loss_note: LossNote | None = None
+    amount_source: AmountSourceIn | None = None
+    discount_percent: OfferDiscountIn | None = None
 
 
 class OpportunityCreate(_OpportunityFields):
@@ -106,6 +126,9 @@ class OpportunityUpdate(Patch):
     external_id: ExternalId | None = None
     loss_reason_id: LossReasonId | None = None
     loss_note: LossNote | None = None
+    amount_source: AmountSourceIn | None = None
+    discount_percent: OfferDiscountIn | None = Field(
+        default=None, description="With amount source `lines`, the amount follows.")
 
 
 class MoveRequest(Strict):
@@ -168,8 +191,15 @@ class OpportunityRead(BaseModel):
     probability_source: ProbabilitySource
     weighted_amount: Decimal2 = Field(description="amount x probability / 100, rounded "
                                                   "half-even to the cent; never written.")
-    margin_amount: Decimal2 | None
-    margin_percent: Decimal2 | None
+    margin_amount: SignedDecimal2 | None
+    margin_percent: SignedDecimal2 | None
+    amount_source: AmountSource
+    discount_percent: Decimal2 = Field(description="The discount on the whole offer.")
+    lines_total: Decimal2 = Field(description="The sum of the line totals (before the offer "
+                                              "discount); never written.")
+    ordered_amount: Decimal2 | None = Field(description="The sum of the orders linked to it, "
+                                                        "in its currency; null without "
+                                                        "orders. Never written.")
     expected_close_date: date | None
     follow_up_date: date | None
     previous_follow_up_date: date | None
@@ -202,6 +232,76 @@ class OpportunityRead(BaseModel):
 _READ_FIELDS = tuple(OpportunityRead.model_fields)
 OPPORTUNITY_JSON = JsonBody(OpportunityRead)
 OPPORTUNITY_PAGE_JSON = JsonBody(PageOf[OpportunityRead])
+
+
+@dataclass(frozen=True, slots=True)
+class Embedded:
+    """A part `expand=` embeds: a list of `model`s under its name (the service loads it:
+    services/sales/opportunities.EXPANSIONS)."""
+
+    model: type[BaseModel]
+    values_of: Callable[[Any], dict[str, Any]]
+    description: str
+
+
+# A new part is one entry here and one in the service's EXPANSIONS.
+EMBEDDED: dict[str, Embedded] = {
+    "lines": Embedded(LineRead, LineRead.values_of, "With `expand=lines`: the product "
+                                                    "lines, in position order."),
+    "orders": Embedded(OrderRead, OrderRead.values_of, "With `expand=orders`: the orders an "
+                                                       "ERP linked, oldest first."),
+}
+ALWAYS_EMBEDDED = frozenset({"sellers"})
+
+
+def expansions(expand: str | None) -> tuple[str, ...]:
+    """The parts a comma-separated `expand` names, in EMBEDDED's order, less those always
+    there; a name that is neither is refused, naming `expand`."""
+    if expand is None:
+        return ()
+    named = {part.strip() for part in expand.split(",")} - {""}
+    unknown = sorted(named - EMBEDDED.keys() - ALWAYS_EMBEDDED)
+    if unknown:
+        known = ", ".join(sorted({*EMBEDDED, *ALWAYS_EMBEDDED}))
+        raise InvalidInput.of("expand", f"cannot expand {unknown[0]!r}; it takes {known}")
+    return tuple(name for name in EMBEDDED if name in named)
+
+
+def _with_parts(name: str, parts: Sequence[str], *, required: bool) -> type[BaseModel]:
+    """OpportunityRead with a list field for each part: always there when `required`,
+    else documented as there only when expanded."""
+    fields: dict[str, Any] = {}
+    for part in parts:
+        items = EMBEDDED[part].model
+        about = EMBEDDED[part].description
+        fields[part] = (list[items],  # type: ignore[valid-type]
+                        Field(description=about) if required
+                        else Field(default=None, description=about))
+    model: type[BaseModel] = create_model(name, __base__=OpportunityRead, **fields)
+    return model
+
+
+# The documented shape of a read with `expand=`: every part there may be.
+OpportunityExpandedRead = _with_parts("OpportunityExpandedRead", tuple(EMBEDDED),
+                                      required=False)
+OpportunityExpandedPage: type[BaseModel] = PageOf[OpportunityExpandedRead]  # type: ignore[valid-type]
+
+
+@cache
+def expanded_json(parts: tuple[str, ...]) -> tuple[JsonBody, JsonBody]:
+    """The JSON of an opportunity, and of a page of them, with these parts."""
+    model = _with_parts("OpportunityWith" + "".join(p.title() for p in parts), parts,
+                        required=True)
+    return JsonBody(model), JsonBody(PageOf[model])  # type: ignore[valid-type]
+
+
+def expanded_values(o: Opportunity, parts: dict[str, dict[int, list[Any]]]) -> dict[str, Any]:
+    """`OpportunityRead.values_of`, and each part's items (`parts` by part, then by
+    opportunity id) in EMBEDDED's order."""
+    values = OpportunityRead.values_of(o)
+    for part, found in parts.items():
+        values[part] = [EMBEDDED[part].values_of(item) for item in found[o.id]]
+    return values
 
 
 class WarningRead(BaseModel):

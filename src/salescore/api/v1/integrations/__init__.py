@@ -1,0 +1,1 @@
+"""E-signature providers and their callbacks."""

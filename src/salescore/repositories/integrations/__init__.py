@@ -1,0 +1,1 @@
+"""E-signature providers and the log of their callbacks."""

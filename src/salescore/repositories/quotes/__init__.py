@@ -1,0 +1,1 @@
+"""Products, quote templates, quotes and their documents."""

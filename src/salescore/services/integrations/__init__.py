@@ -1,0 +1,1 @@
+"""E-signature providers: their secrets, adapters and callbacks."""

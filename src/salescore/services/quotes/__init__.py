@@ -1,0 +1,1 @@
+"""Products, quotes and their signing."""
