@@ -17,6 +17,7 @@ from bench import (
     activities,
     opportunities,
     platform_me,
+    quotes,
     report_history,
     reports,
     seed,
@@ -32,6 +33,7 @@ BENCHMARKS: dict[str, Callable[[Options], Report]] = {platform_me.NAME: platform
                                                      reports.NAME: reports.run,
                                                      activities.NAME: activities.run,
                                                      report_history.NAME: report_history.run,
+                                                     quotes.NAME: quotes.run,
                                                      soak.NAME: soak.run}
 # Long, and a test of staying up rather than of speed: run only when named.
 ONLY_WHEN_NAMED = {soak.NAME}

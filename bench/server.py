@@ -119,19 +119,20 @@ def server_env(data_dir: Path) -> dict[str, str]:
 
 
 @contextlib.contextmanager
-def running_server() -> Iterator[Server]:
-    """A started, ready server; stopped (and `stopped` filled in) when the block ends."""
+def running_server(*serve_args: str, env: dict[str, str] | None = None) -> Iterator[Server]:
+    """A started, ready server (`serve` given `serve_args`, its environment `env` on top of
+    `server_env`'s); stopped (and `stopped` filled in) when the block ends."""
     command = salescore()
     scratch = Path(tempfile.mkdtemp(prefix="salescore-bench-"))
     log_path = scratch / "server.log"
     port = free_port()
     base_url = f"http://{HOST}:{port}"
-    env = server_env(scratch / "data")
+    env = server_env(scratch / "data") | (env or {})
     with httpx.Client(base_url=base_url, timeout=1.0, trust_env=False) as probe, \
             log_path.open("wb") as log:
         began = time.perf_counter()
         process = subprocess.Popen(
-            [command, "serve", "--host", HOST, "--port", str(port)],
+            [command, "serve", "--host", HOST, "--port", str(port), *serve_args],
             env=env, cwd=ROOT, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
         server = Server(process=process, base_url=base_url, env=env,
                         embedded_database=not env.get("SALESCORE_DATABASE_URL"))

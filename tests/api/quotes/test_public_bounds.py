@@ -1,6 +1,6 @@
-"""The bounds of what reaches the service without credentials: a quote's public answers and
-the e-signature callbacks (each limited per address, with bodies bounded; the callbacks'
-bound is larger, since a provider may send the signed PDF)."""
+"""What reaches the service without credentials: a quote's public answers and the
+e-signature callbacks, limited per address, their bodies bounded (the callbacks' bound is
+larger, since a provider may send the signed PDF), and the address an answer records."""
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -83,3 +83,20 @@ async def test_the_callback_route_takes_a_larger_body_than_the_others(settings: 
         elsewhere = await client.post("/v1/public/quotes/" + "A" * 43 + "/sign",
                                       content=body, headers=headers)
         assert elsewhere.status_code == 413
+
+
+async def test_the_signers_address_is_the_connections_or_a_trusted_proxys_client(
+        settings: Settings, database_url: str):
+    forwarded = {"X-Forwarded-For": "203.0.113.7"}
+    for trusted, expected in (("", "10.0.0.9"), ("10.0.0.0/24", "203.0.113.7")):
+        async with served(settings, database_url, trusted_proxies=trusted) as (app, client):
+            tenant = await new_tenant(app, "Proxied")
+            world = await quote_world(app, tenant)
+            sent = await send(client, tenant,
+                              (await make_draft(client, app, tenant, world))["id"])
+            signed = await client.post(f"/v1/public/quotes/{token_of(sent)}/sign",
+                                       json={"name": "Kari", "email": "kari@kunde.test"},
+                                       headers=forwarded)
+            assert signed.status_code == 200, signed.text
+            quote = (await client.get(f"/v1/quotes/{sent['id']}", headers=tenant.admin)).json()
+            assert quote["signed_ip"] == expected, trusted

@@ -2,8 +2,11 @@
 its public link or an e-signature provider's callback (DOMAIN.md §6).
 
 One answer per quote: the quote's row is locked first, so of concurrent answers one is
-applied and the others find it answered (409). In the same transaction as the answer and
-its event:
+applied and the others find it answered (409). A signature through the link has its signed
+PDF rendered before that lock is taken (from the frozen copy, which no longer changes once
+sent, with the signer, the time and the address of the request), so that no lock is held
+while it is made; what cannot be answered is refused before anything is rendered. In the
+same transaction as the answer and its event:
 - signed: an open opportunity moves forward to its process's "quote signed" stage, with
   that stage's probability (`signed_stage`); the signed PDF (the provider's, or ours with
   the signer, time and content hash on it) is stored as the opportunity's document;
@@ -12,7 +15,7 @@ Who answered is recorded: name and e-mail (`signed_by_*`, for a signature), the 
 and user agent of the request, and how (`link` or `provider:<kind>`)."""
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from salescore.domain.access.organization import Organization
@@ -86,12 +89,25 @@ async def open_public_quote(uow: UnitOfWork, *, token: str,
 
 async def answer_by_link(uow: UnitOfWork, *, token: str, answer: Answer, answerer: Answerer,
                          comment: str | None, now: datetime) -> Quote:
+    signed_pdf = None
+    if answer is Answer.SIGNED:
+        async with uow.reading():
+            quote, organization = await _quote_of_token(uow, token, for_update=False)
+        ensure_answerable(quote.status_on(today_in(organization, now)))
+        signature = Signature(name=answerer.name or "", email=answerer.email or "",
+                              signed_at=now, ip=answerer.ip)
+        signed_pdf = _signed_copy(quote, signature)
     async with uow:
         quote, organization = await _quote_of_token(uow, token, for_update=True)
         answered = await apply_answer(uow, quote, organization, answer, answerer, comment,
-                                      now)
+                                      now, signed_pdf)
         await uow.commit()
     return answered
+
+
+def _signed_copy(quote: Quote, signature: Signature) -> bytes:
+    """Our PDF of `quote` with `signature` on it."""
+    return quote_pdf_bytes(replace(quote, status=QuoteStatus.SIGNED), signature)
 
 
 async def apply_answer(uow: UnitOfWork, quote: Quote, organization: Organization,
@@ -133,7 +149,7 @@ async def _move_to_signed_stage(uow: UnitOfWork, caller: Caller, opportunity: Op
 
 async def _store_signed_document(uow: UnitOfWork, quote: Quote, signed_pdf: bytes | None,
                                  now: datetime) -> None:
-    pdf = signed_pdf if signed_pdf is not None else quote_pdf_bytes(quote, Signature(
+    pdf = signed_pdf if signed_pdf is not None else _signed_copy(quote, Signature(
         name=quote.signed_by_name or "", email=quote.signed_by_email or "", signed_at=now,
         ip=quote.signed_ip))
     await uow.quotes.add_document(quote.organization_id, {

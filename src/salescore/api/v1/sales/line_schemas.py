@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, Field, PlainSerializer, WithJsonSchema
 
 from salescore.api.v1.schemas import CENT, Decimal2, Id, Name, Patch, Strict, Text
+from salescore.domain.quotes.pricing import line_margin
 from salescore.domain.sales.lines import MAX_LINES, Line
 
 THOUSANDTH = Decimal("0.001")
@@ -100,8 +101,13 @@ class LineRead(BaseModel):
 
     @classmethod
     def values_of(cls, line: Line) -> dict[str, Any]:
-        """The answer's fields as plain values, in the model's order (json_bodies.py)."""
-        return {name: getattr(line, name) for name in _READ_FIELDS}
+        """The answer's fields as plain values, in the model's order (json_bodies.py); the
+        line's figures worked out once."""
+        priced = line.priced
+        total, cost = priced.total, priced.cost
+        figures = {"line_total": total, "line_margin": line_margin(total, cost)}
+        return {name: figures[name] if name in figures else getattr(line, name)
+                for name in _READ_FIELDS}
 
     @classmethod
     def of(cls, line: Line) -> "LineRead":
