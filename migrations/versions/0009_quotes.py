@@ -107,7 +107,10 @@ CREATE TABLE quotes (
 CREATE UNIQUE INDEX uq_quotes_token_hash ON quotes (token_hash) WHERE token_hash IS NOT NULL;
 CREATE INDEX ix_quotes_opportunity ON quotes (organization_id, opportunity_id, id);
 CREATE INDEX ix_quotes_customer ON quotes (organization_id, customer_id, id);
-CREATE INDEX ix_quotes_status ON quotes (organization_id, status, valid_until);
+-- For the foreign keys' checks on delete and `in_use`: a template, a contact, a quote.
+CREATE INDEX ix_quotes_template ON quotes (organization_id, template_id);
+CREATE INDEX ix_quotes_contact ON quotes (organization_id, contact_id)
+    WHERE contact_id IS NOT NULL;
 
 CREATE TABLE documents (
     organization_id bigint NOT NULL REFERENCES organizations (id),
@@ -129,6 +132,8 @@ CREATE TABLE documents (
         REFERENCES quotes (organization_id, id) ON DELETE SET NULL (quote_id)
 );
 CREATE INDEX ix_documents_opportunity ON documents (organization_id, opportunity_id, id);
+CREATE INDEX ix_documents_quote ON documents (organization_id, quote_id)
+    WHERE quote_id IS NOT NULL;
 
 CREATE TABLE quote_emails (
     organization_id bigint NOT NULL REFERENCES organizations (id),
@@ -168,6 +173,8 @@ CREATE TABLE esign_providers (
     version integer NOT NULL DEFAULT 1,
     CONSTRAINT pk_esign_providers PRIMARY KEY (organization_id, id)
 );
+-- A callback names its provider by id alone (its address carries no organization).
+CREATE UNIQUE INDEX uq_esign_providers_id ON esign_providers (id);
 
 CREATE TABLE esign_callbacks (
     organization_id bigint NOT NULL REFERENCES organizations (id),

@@ -46,8 +46,8 @@ class Settings(BaseSettings):
                            description="The sender of the quote e-mails.")
     smtp_url: str | None = Field(
         default=None,
-        description="smtp://user:pass@host:587 (STARTTLS); unset: e-mails are written as .eml "
-                    "files to <data dir>/outbox/.",
+        description="smtp://user:pass@host:587 (STARTTLS), for the worker that will send "
+                    "queued e-mails (not built yet: until then they stay queued).",
     )
     event_retention_days: int = Field(default=90, gt=0)
     idempotency_ttl_hours: int = Field(default=24, gt=0)

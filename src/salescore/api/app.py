@@ -26,7 +26,7 @@ from salescore.api.v1.activities import settings as settings_api
 from salescore.api.v1.customers import customers
 from salescore.api.v1.feed import events
 from salescore.api.v1.integrations import esign
-from salescore.api.v1.integrations.esign import CALLBACKS
+from salescore.api.v1.integrations.schemas import CALLBACKS
 from salescore.api.v1.quotes import products, public, quotes
 from salescore.api.v1.quotes import templates as quote_templates
 from salescore.api.v1.reports import exchange_rates, history, pipeline, stagnant

@@ -78,19 +78,31 @@ async def test_only_admins_and_integration_keys_keep_providers(client: AsyncClie
     refused = await client.post("/v1/esign-providers", headers=headers,
                                 json={"name": "x", "kind": "docusign_connect"})
     assert refused.status_code == 403
+    seller = tenant.token_for((await make_user(client, tenant, role="seller"))["id"])
+    assert (await client.get("/v1/esign-providers", headers=seller)).status_code == 403
+    made = await client.post("/v1/api-keys", headers=tenant.admin, json={
+        "name": "e-sign", "scopes": ["integrations:read", "integrations:write"]})
+    key = {"Authorization": f"Bearer {made.json()['secret']}"}
+    created = await client.post("/v1/esign-providers", headers=key,
+                                json={"name": "x", "kind": "docusign_connect"})
+    assert created.status_code == 201, created.text
+    assert (await client.get("/v1/esign-providers", headers=key)).status_code == 200
 
 
 async def test_a_signed_callback_signs_the_quote_once(client: AsyncClient, app: FastAPI,
                                                       tenant: Tenant, world: World):
     provider = await make_provider(client, tenant)
     sent = await send(client, tenant, (await make_draft(client, app, tenant, world))["id"])
-    body = standard_body(sent["id"], document_pdf_base64=base64.b64encode(TINY_PDF).decode())
+    signed_at = (datetime.now(UTC) - timedelta(minutes=2)).replace(microsecond=0)
+    body = standard_body(sent["id"], document_pdf_base64=base64.b64encode(TINY_PDF).decode(),
+                         signed_at=signed_at.isoformat())
     headers = standard_headers(provider["secret"], body)
     answer = await deliver(client, provider, body, headers)
     assert answer.status_code == 200, answer.text
     assert answer.json() == {"applied": True, "reason": None}
     quote = (await client.get(f"/v1/quotes/{sent['id']}", headers=tenant.admin)).json()
     assert quote["status"] == "signed"
+    assert datetime.fromisoformat(quote["responded_at"]) == signed_at
     assert quote["signature_method"] == "provider:standard_webhooks"
     assert quote["signed_by_email"] == "ola@kunde.test"
     document = (await client.get(f"/v1/opportunities/{sent['opportunity_id']}/documents",

@@ -2,6 +2,7 @@
 e-signature callbacks, limited per address, their bodies bounded (the callbacks' bound is
 larger, since a provider may send the signed PDF), and the address an answer records."""
 
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -100,3 +101,28 @@ async def test_the_signers_address_is_the_connections_or_a_trusted_proxys_client
             assert signed.status_code == 200, signed.text
             quote = (await client.get(f"/v1/quotes/{sent['id']}", headers=tenant.admin)).json()
             assert quote["signed_ip"] == expected, trusted
+
+
+async def test_a_wrong_answer_by_form_or_json_is_422_naming_the_field_and_answers_nothing(
+        client: AsyncClient, app: FastAPI, tenant: Tenant):
+    world = await quote_world(app, tenant)
+    sent = await send(client, tenant, (await make_draft(client, app, tenant, world))["id"])
+    token = token_of(sent)
+    csrf = re.search(r'name="csrf" value="([0-9a-f]+)"', (await client.get(f"/q/{token}")).text)
+    assert csrf is not None
+    for path, data, field in ((f"/q/{token}/sign", {"name": "Kari"}, "email"),
+                              (f"/q/{token}/sign", {"name": "N" * 201, "email": "n@x.test"},
+                               "name"),
+                              (f"/q/{token}/sign", {"name": "Kari", "email": "no-at-sign"},
+                               "email"),
+                              (f"/q/{token}/request-change", {"name": "Kari"}, "comment")):
+        answer = await client.post(path, data={**data, "csrf": csrf.group(1)})
+        assert answer.status_code == 422, (path, data)
+        assert answer.headers["content-type"].startswith("text/html")
+        assert f"{field}:" in answer.text, answer.text
+    refused = await client.post(f"/v1/public/quotes/{token}/sign",
+                                json={"name": "Kari", "email": "no-at-sign"})
+    assert refused.status_code == 422
+    assert [e["field"] for e in refused.json()["errors"]] == ["email"]
+    quote = (await client.get(f"/v1/quotes/{sent['id']}", headers=tenant.admin)).json()
+    assert quote["status"] == "sent"

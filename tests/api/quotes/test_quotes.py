@@ -12,8 +12,9 @@ import pytest
 from fastapi import FastAPI
 from httpx import AsyncClient
 
+from tests.api.quotes.test_quote_pdf import pdf_text
 from tests.factories import Tenant, make_user, read_events
-from tests.opportunity_factories import World, create_opportunity, sql
+from tests.opportunity_factories import World, create_opportunity, make_world, sql
 from tests.quote_flow import add_line, make_draft, quote_world, send, token_of
 from tests.report_factories import oslo_today
 
@@ -262,6 +263,12 @@ async def test_the_pdf_of_a_draft_and_of_a_sent_quote(client: AsyncClient, app: 
     pdf = await client.get(f"/v1/quotes/{draft['id']}/pdf", headers=tenant.admin)
     assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
     assert pdf.content.startswith(b"%PDF")
+    assert "DRAFT" in pdf_text(pdf.content)
+    sent = await send(client, tenant, draft["id"])
+    final = await client.get(f"/v1/quotes/{sent['id']}/pdf", headers=tenant.admin)
+    text = pdf_text(final.content)
+    assert sent["number"] in text and "DRAFT" not in text
+    assert final.headers["content-disposition"].endswith(f'{sent["number"]}.pdf"')
 
 
 async def test_another_organizations_quote_is_not_found(client: AsyncClient, app: FastAPI,
@@ -313,3 +320,43 @@ async def test_the_page_and_its_forms(client: AsyncClient, app: FastAPI, tenant:
     again = await client.post(f"/q/{token}/reject", data={"csrf": csrf.group(1)})
     assert again.status_code == 409 and "already been answered" in again.text
     assert (await client.get("/q/not-a-token")).status_code == 404
+
+
+async def test_a_signature_onto_a_marked_won_stage_wins_the_opportunity(
+        client: AsyncClient, app: FastAPI, tenant: Tenant):
+    world = await make_world(app, tenant)
+    await sql(app, "UPDATE stages SET marks_quote_signed = true WHERE id = :id",
+              id=world.process.stages["Won"])
+    sent = await send(client, tenant, (await make_draft(client, app, tenant, world))["id"])
+    signed = await client.post(f"/v1/public/quotes/{token_of(sent)}/sign",
+                               json={"name": "Kari", "email": "kari@kunde.test"})
+    assert signed.status_code == 200, signed.text
+    won = (await client.get(f"/v1/opportunities/{sent['opportunity_id']}",
+                            headers=tenant.admin)).json()
+    assert (won["stage_id"], won["status"], won["probability"]) == (
+        world.process.stages["Won"], "won", "100.00")
+    assert won["closed_at"] is not None
+
+
+async def test_only_the_first_open_of_the_link_sets_viewed_at(
+        client: AsyncClient, app: FastAPI, tenant: Tenant, world: World):
+    sent = await send(client, tenant, (await make_draft(client, app, tenant, world))["id"])
+    await client.get(f"/q/{token_of(sent)}")
+    first = (await client.get(f"/v1/quotes/{sent['id']}", headers=tenant.admin)).json()
+    await client.get(f"/v1/public/quotes/{token_of(sent)}")
+    again = (await client.get(f"/v1/quotes/{sent['id']}", headers=tenant.admin)).json()
+    assert first["viewed_at"] is not None and again["viewed_at"] == first["viewed_at"]
+    viewed = [e for e in await read_events(client, tenant) if e["type"] == "quote.viewed"]
+    assert len(viewed) == 1
+
+
+async def test_the_customer_sees_the_seller_named_as_when_the_quote_was_made(
+        client: AsyncClient, app: FastAPI, tenant: Tenant, world: World):
+    sent = await send(client, tenant, (await make_draft(client, app, tenant, world))["id"])
+    frozen = (await client.get(f"/v1/public/quotes/{token_of(sent)}")).json()["seller_name"]
+    await sql(app, "UPDATE organizations SET name = 'Renamed AS' WHERE id = :org",
+              org=tenant.organization_id)
+    assert (await client.get(f"/v1/public/quotes/{token_of(sent)}")).json()[
+        "seller_name"] == frozen
+    page = await client.get(f"/q/{token_of(sent)}")
+    assert frozen in page.text and "Renamed AS" not in page.text

@@ -3,6 +3,7 @@
 filters, scopes, tenants, the change feed and deleting an opportunity that has orders."""
 
 import asyncio
+import re
 from typing import Any
 
 import pytest
@@ -11,6 +12,7 @@ from httpx import AsyncClient, Response
 from sqlalchemy import text
 
 from salescore.repositories.unit_of_work import UnitOfWork
+from tests.api.sales.test_lines import statements
 from tests.customer_factories import insert_opportunity
 from tests.factories import Tenant, make_user, read_events
 from tests.opportunity_factories import sql
@@ -367,6 +369,19 @@ async def test_a_seller_reads_orders_but_cannot_link_them(client: AsyncClient,
     assert await _ordered(tenant, opportunity_id) == ("2.00", 1)
 
 
+async def test_expanding_orders_needs_their_read_scope(client: AsyncClient, tenant: Tenant):
+    opportunity_id = await _opportunity(tenant)
+    await _linked(client, await _erp(client, tenant), opportunity_id)
+    key = await _erp(client, tenant, ("opportunities:read",))
+    url = f"/v1/opportunities/{opportunity_id}"
+    for path in (f"{url}?expand=orders", "/v1/opportunities?expand=orders"):
+        assert (await client.get(path, headers=key)).status_code == 403, path
+    assert (await client.get(f"{url}?expand=lines", headers=key)).status_code == 200
+    reader = await _erp(client, tenant, ("opportunities:read", "orders:read"))
+    shown = (await client.get(f"{url}?expand=orders", headers=reader)).json()
+    assert [o["order_number"] for o in shown["orders"]] == ["SO-1"]
+
+
 async def test_another_organizations_opportunity_and_order_are_not_found(
         client: AsyncClient, tenant: Tenant, other_tenant: Tenant):
     erp = await _erp(client, tenant)
@@ -478,6 +493,20 @@ async def test_the_orders_of_a_page_of_opportunities_are_read_at_once(
                                                    [first, second, bare, foreign])
     assert {k: [o.id for o in v] for k, v in found.items()} == {
         first: [a["id"], b["id"]], second: [c["id"]], bare: [], foreign: []}
+
+
+async def test_expand_orders_reads_a_pages_orders_in_one_query(client: AsyncClient,
+                                                               tenant: Tenant):
+    erp = await _erp(client, tenant)
+    for n in range(3):
+        await _linked(client, erp, await _opportunity(tenant), f"P-{n}")
+    with statements(tenant.app) as sent:
+        page = await client.get("/v1/opportunities?expand=orders", headers=tenant.admin)
+        await asyncio.sleep(0.01)  # the driver's query loggers are called soon after
+    assert page.status_code == 200, page.text
+    assert sorted(o["order_number"] for d in page.json()["data"] for o in d["orders"]) == [
+        "P-0", "P-1", "P-2"]
+    assert sum(bool(re.search(r"\bFROM orders\b", q, re.I)) for q in sent) == 1
 
 
 async def test_the_opportunity_shows_its_orders_and_is_found_by_having_them(

@@ -122,6 +122,11 @@ def checked_percent(value: Decimal, field: str) -> Decimal:
     return value.copy_abs().quantize(CENT)
 
 
+def money_text(value: Decimal | None) -> str | None:
+    """An amount as events carry it: a string of two decimals ("12.50"), or None."""
+    return None if value is None else str(value.quantize(CENT))
+
+
 def checked_money(value: Decimal, field: str) -> Decimal:
     """An amount of money is 0 or more, below 10^16 (numeric(18, 2)), to the cent."""
     if not value.is_finite() or not 0 <= value < MAX_MONEY:

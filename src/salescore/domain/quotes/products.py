@@ -12,14 +12,7 @@ from typing import Any
 
 from salescore.domain.access.organization import check_currency
 from salescore.domain.events import DomainEvent, changes
-
-CENT = Decimal("0.01")
-# The events of the catalogue, for the registry of event types the feed will list.
-EVENT_TYPES = {
-    "product.created": "A product was added to the catalogue; its fields.",
-    "product.updated": "A product changed; its sku and each changed field as from/to.",
-    "product.deleted": "A product was removed from the catalogue; what it was.",
-}
+from salescore.domain.quotes.pricing import money_text
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,15 +41,11 @@ def check_product_values(values: dict[str, Any]) -> dict[str, Any]:
     return values
 
 
-def _money(value: Decimal | None) -> str | None:
-    return None if value is None else str(value.quantize(CENT))
-
-
 def product_fields(product: Product) -> dict[str, Any]:
     """What a product says about itself, as its events record it (money as "25.00")."""
     return {"sku": product.sku, "name": product.name, "description": product.description,
-            "unit_price": _money(product.unit_price), "currency": product.currency,
-            "unit_cost": _money(product.unit_cost), "active": product.active,
+            "unit_price": money_text(product.unit_price), "currency": product.currency,
+            "unit_cost": money_text(product.unit_cost), "active": product.active,
             "external_id": product.external_id}
 
 

@@ -26,11 +26,6 @@ DEFAULT_EMAIL_MESSAGE = (
     "any questions.\n\n"
     "Kind regards,\n{seller}\n")
 EMAIL_TEXTS = {"email_subject": DEFAULT_EMAIL_SUBJECT, "email_message": DEFAULT_EMAIL_MESSAGE}
-EVENT_TYPES = {
-    "quote_template.created": "A quote template was made; its fields.",
-    "quote_template.updated": "A quote template changed; each changed field as from/to.",
-    "quote_template.deleted": "A quote template was removed; what it was.",
-}
 _WORD = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _KNOWN = re.compile(r"\{(" + "|".join(PLACEHOLDERS) + r")\}")
 _COLOR = re.compile(r"#[0-9A-Fa-f]{6}")

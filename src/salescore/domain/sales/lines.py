@@ -26,6 +26,7 @@ from salescore.domain.quotes.pricing import (
     checked_money,
     checked_percent,
     checked_quantity,
+    money_text,
     offer_totals,
 )
 from salescore.domain.sales.opportunities import AmountSource, Opportunity
@@ -217,18 +218,14 @@ def check_currency_kept(before: Opportunity, after: Opportunity, line_count: int
         raise InvalidInput.of("currency", "cannot change while the opportunity has lines")
 
 
-def _money(value: Decimal | None) -> str | None:
-    return None if value is None else str(value.quantize(CENT))
-
-
 def line_snapshot(line: Line) -> dict[str, Any]:
     """The recorded fields of a line as JSON values (money as "25.00")."""
     return {"id": line.id, "product_id": line.product_id, "name": line.name,
             "description": line.description, "quantity": str(line.quantity.quantize(
-                THOUSANDTH)), "unit_price": _money(line.unit_price),
-            "discount_percent": _money(line.discount_percent),
-            "unit_cost": _money(line.unit_cost), "position": line.position,
-            "line_total": _money(line.line_total)}
+                THOUSANDTH)), "unit_price": money_text(line.unit_price),
+            "discount_percent": money_text(line.discount_percent),
+            "unit_cost": money_text(line.unit_cost), "position": line.position,
+            "line_total": money_text(line.line_total)}
 
 
 def line_changes(before: Line | None, after: Line | None) -> dict[str, Any]:

@@ -25,6 +25,7 @@ from urllib.parse import urlsplit
 from salescore.domain.access.organization import check_currency
 from salescore.domain.errors import Conflict, InvalidInput
 from salescore.domain.events import DomainEvent, changes
+from salescore.domain.quotes.pricing import money_text
 
 CENT = Decimal("0.01")
 MAX_AMOUNT = Decimal(10) ** 16  # numeric(18, 2)
@@ -134,10 +135,6 @@ def check_summable(summed: OrderedAmount) -> None:
     if summed.total is not None and abs(summed.total) >= MAX_AMOUNT:
         raise InvalidInput.of("amount", "would make the opportunity's orders sum to "
                                         "16 digits or more")
-
-
-def money_text(value: Decimal | None) -> str | None:
-    return None if value is None else str(value.quantize(CENT))
 
 
 def order_fields(order: Order) -> dict[str, Any]:

@@ -105,10 +105,10 @@ class EsignRepository:
         return None if row is None else _callback(row)
 
     async def settle(self, organization_id: int, callback_id: int, *, applied: bool,
-                     reason: str | None, quote_id: int | None) -> None:
+                     reason: str | None) -> None:
         await self._session.execute(
             update(c).where(c.c.organization_id == organization_id, c.c.id == callback_id)
-            .values(applied=applied, reason=reason, quote_id=quote_id))
+            .values(applied=applied, reason=reason))
 
     async def callbacks(self, organization_id: int, provider_id: int,
                         query: ListQuery) -> Page[CallbackLog]:

@@ -70,7 +70,7 @@ async def receive_callback(uow: UnitOfWork, *, provider_id: int, body: bytes,
             return Outcome(False, "this delivery was received before")
         outcome = await _apply(uow, provider, callback, now)
         await uow.esign.settle(org, logged.id, applied=outcome.applied,
-                               reason=outcome.reason, quote_id=callback.quote_id)
+                               reason=outcome.reason)
         await uow.commit()
     if not outcome.applied:
         log.info("e-signature callback %s of provider %s not applied: %s",
@@ -107,6 +107,7 @@ async def _apply(uow: UnitOfWork, provider: EsignProvider, callback: Callback,
         return Outcome(False, f"the quote is {status.value}")
     await apply_answer(uow, quote, organization, answer, Answerer(
         name=callback.signer_name, email=callback.signer_email, ip=None, user_agent=None,
-        method=f"provider:{provider.kind.value}"), callback.comment, now,
+        method=f"provider:{provider.kind.value}", signed_at=callback.signed_at),
+        callback.comment, now,
         signed_pdf=callback.document_pdf)
     return Outcome(True)

@@ -143,7 +143,7 @@ async def list_callbacks(uow: UnitOfWork, *, caller: Caller, provider_id: int,
                          query: ListQuery) -> Page[CallbackLog]:
     require(caller, Scope.INTEGRATIONS_READ)
     org = caller.organization_id
-    async with uow:
+    async with uow.reading():
         if await uow.esign.get(org, provider_id) is None:
             raise NotFound("e-signature provider")
         return await uow.esign.callbacks(org, provider_id, query)

@@ -18,7 +18,7 @@ import hashlib
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from salescore.domain.access.organization import Organization
+from salescore.domain.access.organization import Organization, check_email
 from salescore.domain.access.permissions import Caller, Role
 from salescore.domain.errors import Gone, NotFound
 from salescore.domain.events import DomainEvent
@@ -47,6 +47,12 @@ class Answerer:
     ip: str | None
     user_agent: str | None
     method: str  # "link", or "provider:<kind>"
+    signed_at: datetime | None = None  # when a provider says the signer answered
+
+
+def answered_at(answerer: Answerer, now: datetime) -> datetime:
+    """When the quote was answered: the provider's time, never later than now; else now."""
+    return min(answerer.signed_at, now) if answerer.signed_at else now
 
 
 def outsider(quote: Quote, method: str) -> Caller:
@@ -89,7 +95,10 @@ async def open_public_quote(uow: UnitOfWork, *, token: str,
 
 async def answer_by_link(uow: UnitOfWork, *, token: str, answer: Answer, answerer: Answerer,
                          comment: str | None, now: datetime) -> Quote:
-    signed_pdf = None
+    """The customer's answer through the quote's link; an e-mail given must be one."""
+    if answerer.email is not None:
+        check_email(answerer.email)
+    signed_pdf, organization = None, None
     if answer is Answer.SIGNED:
         async with uow.reading():
             quote, organization = await _quote_of_token(uow, token, for_update=False)
@@ -98,7 +107,13 @@ async def answer_by_link(uow: UnitOfWork, *, token: str, answer: Answer, answere
                               signed_at=now, ip=answerer.ip)
         signed_pdf = _signed_copy(quote, signature)
     async with uow:
-        quote, organization = await _quote_of_token(uow, token, for_update=True)
+        if organization is None:
+            quote, organization = await _quote_of_token(uow, token, for_update=True)
+        else:  # the organization was read with the quote before its signed copy was made
+            locked = await uow.quotes.by_token(token_hash(token), for_update=True)
+            if locked is None:
+                raise NotFound("quote")
+            quote = locked
         answered = await apply_answer(uow, quote, organization, answer, answerer, comment,
                                       now, signed_pdf)
         await uow.commit()
@@ -120,7 +135,8 @@ async def apply_answer(uow: UnitOfWork, quote: Quote, organization: Organization
     caller = outsider(quote, answerer.method)
     signed = answer is Answer.SIGNED
     answered = await uow.quotes.update(organization.id, quote.id, {
-        "status": answer.status.value, "responded_at": now, "response_comment": comment,
+        "status": answer.status.value, "responded_at": answered_at(answerer, now),
+        "response_comment": comment,
         "signed_by_name": answerer.name if signed else None,
         "signed_by_email": answerer.email if signed else None,
         "signed_ip": answerer.ip, "signed_user_agent": answerer.user_agent,
@@ -150,8 +166,8 @@ async def _move_to_signed_stage(uow: UnitOfWork, caller: Caller, opportunity: Op
 async def _store_signed_document(uow: UnitOfWork, quote: Quote, signed_pdf: bytes | None,
                                  now: datetime) -> None:
     pdf = signed_pdf if signed_pdf is not None else _signed_copy(quote, Signature(
-        name=quote.signed_by_name or "", email=quote.signed_by_email or "", signed_at=now,
-        ip=quote.signed_ip))
+        name=quote.signed_by_name or "", email=quote.signed_by_email or "",
+        signed_at=quote.responded_at or now, ip=quote.signed_ip))
     await uow.quotes.add_document(quote.organization_id, {
         "opportunity_id": quote.opportunity_id, "quote_id": quote.id, "kind": "signed_quote",
         "file_name": f"{quote.number}-signed.pdf", "content_type": "application/pdf",

@@ -79,6 +79,9 @@ EXPANSIONS: Mapping[str, Loader] = {
     "lines": lambda uow, org, ids: uow.opportunity_lines.for_opportunities(org, ids),
     "orders": lambda uow, org, ids: uow.orders.for_opportunities(org, ids),
 }
+# What reading each part needs beside `opportunities:read`.
+EXPANSION_SCOPES: Mapping[str, Scope] = {"lines": Scope.OPPORTUNITIES_READ,
+                                         "orders": Scope.ORDERS_READ}
 
 
 def now_utc() -> datetime:
@@ -208,6 +211,12 @@ async def list_opportunities(uow: UnitOfWork, *, caller: Caller,
         return await uow.opportunities.list(caller.organization_id, query)
 
 
+def _require_parts(caller: Caller, expand: Collection[str]) -> None:
+    require(caller, Scope.OPPORTUNITIES_READ)
+    for name in expand:
+        require(caller, EXPANSION_SCOPES[name])
+
+
 async def _parts(uow: UnitOfWork, organization_id: int, expand: Collection[str],
                  ids: Sequence[int]) -> dict[str, Parts]:
     return {name: await EXPANSIONS[name](uow, organization_id, ids) for name in expand}
@@ -216,8 +225,8 @@ async def _parts(uow: UnitOfWork, organization_id: int, expand: Collection[str],
 async def get_expanded(uow: UnitOfWork, *, caller: Caller, opportunity_id: int,
                        expand: Collection[str]) -> tuple[Opportunity, dict[str, Parts]]:
     """The opportunity with the parts `expand` names (keys of EXPANSIONS), by part and
-    opportunity id."""
-    require(caller, Scope.OPPORTUNITIES_READ)
+    opportunity id; each part needs its scope (EXPANSION_SCOPES)."""
+    _require_parts(caller, expand)
     async with uow.reading():
         opportunity = await uow.opportunities.get(caller.organization_id, opportunity_id)
         if opportunity is None:
@@ -230,7 +239,7 @@ async def list_expanded(uow: UnitOfWork, *, caller: Caller, query: ListQuery,
                         expand: Collection[str]) -> tuple[Page[Opportunity], dict[str, Parts]]:
     """A page of opportunities with the parts `expand` names: one query per part for the
     whole page."""
-    require(caller, Scope.OPPORTUNITIES_READ)
+    _require_parts(caller, expand)
     async with uow.reading():
         page = await uow.opportunities.list(caller.organization_id, query)
         parts = await _parts(uow, caller.organization_id, expand,

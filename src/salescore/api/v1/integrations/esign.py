@@ -11,6 +11,7 @@ from salescore.api.errors import problem_responses
 from salescore.api.listing import Filter, ListRequest, PageOf, list_parameters, page_response
 from salescore.api.routing import Router
 from salescore.api.v1.integrations.schemas import (
+    CALLBACKS,
     CallbackAnswer,
     CallbackRead,
     ProviderCreate,
@@ -24,7 +25,6 @@ from salescore.domain.integrations.providers import ProviderKind
 from salescore.services.integrations import callbacks, providers
 
 router = Router(tags=["e-signature providers"])
-CALLBACKS = "/v1/esign-callbacks/"  # their bodies may be larger (the signed PDF)
 ProviderList = Annotated[ListRequest, Depends(list_parameters("esign providers", [
     Filter("id", int, ranges=True), Filter("kind", ProviderKind), Filter("active", bool),
 ], sorts=("id", "created_at")))]

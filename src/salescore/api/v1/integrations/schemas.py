@@ -8,6 +8,8 @@ from pydantic import BaseModel, Field, StringConstraints
 from salescore.api.v1.schemas import Name, NoNul, Patch, Strict
 from salescore.domain.integrations.providers import CallbackLog, EsignProvider, ProviderKind
 
+CALLBACKS = "/v1/esign-callbacks/"  # their bodies may be larger (the signed PDF)
+
 Secret = Annotated[str, StringConstraints(min_length=1, max_length=500), NoNul,
                    Field(description="The provider's own secret, when it makes one (DocuSign "
                                      "Connect's HMAC key); left out, one is made.")]
@@ -43,7 +45,7 @@ class ProviderRead(BaseModel):
     def of(cls, provider: EsignProvider, public_base: str) -> "ProviderRead":
         return cls(id=provider.id, name=provider.name, kind=provider.kind,
                    active=provider.active,
-                   callback_url=f"{public_base}/v1/esign-callbacks/{provider.id}",
+                   callback_url=f"{public_base}{CALLBACKS}{provider.id}",
                    created_at=provider.created_at, updated_at=provider.updated_at,
                    version=provider.version)
 

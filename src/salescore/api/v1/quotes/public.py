@@ -21,10 +21,10 @@ from typing import Annotated, Any
 
 from fastapi import Form, Path, Request, Response
 from fastapi.responses import HTMLResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 
 from salescore.api.deps import AppStateDep, UnitOfWorkDep
-from salescore.api.errors import problem, problem_responses
+from salescore.api.errors import STATUS_OF, problem, problem_responses
 from salescore.api.rate_limits import client_address
 from salescore.api.routing import Router
 from salescore.api.v1.quotes.page import (
@@ -35,7 +35,6 @@ from salescore.api.v1.quotes.page import (
 )
 from salescore.api.v1.quotes.quote_schemas import FrozenLineRead
 from salescore.api.v1.schemas import Decimal2, Email, Name, Strict, Text
-from salescore.domain.access.organization import Organization
 from salescore.domain.errors import (
     Conflict,
     DomainError,
@@ -77,9 +76,10 @@ class PublicQuoteRead(BaseModel):
     signed_by_name: str | None
 
     @classmethod
-    def of(cls, quote: Quote, organization: Organization) -> "PublicQuoteRead":
+    def of(cls, quote: Quote) -> "PublicQuoteRead":
         content = quote.content
-        return cls(seller_name=organization.name, customer_name=content["customer_name"],
+        return cls(seller_name=content["seller_organization_name"],
+                   customer_name=content["customer_name"],
                    number=quote.number, status=quote.status, currency=quote.currency,
                    lines=[FrozenLineRead(**line) for line in content["lines"]],
                    discount_percent=quote.discount_percent, lines_total=quote.lines_total,
@@ -105,6 +105,11 @@ class RejectBody(Strict):
     comment: Text | None = None
     name: Name | None = None
     email: Email | None = None
+
+
+_BODIES: dict[Answer, type[Strict]] = {Answer.SIGNED: SignBody,
+                                       Answer.CHANGE_REQUESTED: ChangeBody,
+                                       Answer.REJECTED: RejectBody}
 
 
 class AnswerRead(BaseModel):
@@ -140,8 +145,8 @@ def _now() -> datetime:
             responses=problem_responses(404, 410))
 async def read_public_quote(token: Token, uow: UnitOfWorkDep) -> Response:
     async def call() -> Response:
-        quote, organization = await open_public_quote(uow, token=token, now=_now())
-        return Response(PublicQuoteRead.of(quote, organization).model_dump_json(),
+        quote, _ = await open_public_quote(uow, token=token, now=_now())
+        return Response(PublicQuoteRead.of(quote).model_dump_json(),
                         media_type="application/json", headers=_PRIVATE)
     return await _public_json(call)
 
@@ -210,10 +215,10 @@ def _html(body: str, nonce: str, status_code: int = 200) -> HTMLResponse:
         "X-Frame-Options": "DENY"})
 
 
-def _page_view(quote: Quote, organization: Organization, token: str) -> QuotePageView:
+def _page_view(quote: Quote, token: str) -> QuotePageView:
     content = quote.content
     return QuotePageView(
-        seller_name=organization.name, customer_name=content["customer_name"],
+        seller_name=content["seller_organization_name"], customer_name=content["customer_name"],
         number=quote.number, status=quote.status.value, currency=quote.currency,
         lines=tuple(content["lines"]), discount_percent=quote.discount_percent,
         lines_total=quote.lines_total, discount_amount=quote.discount_amount,
@@ -226,23 +231,25 @@ def _page_view(quote: Quote, organization: Organization, token: str) -> QuotePag
         response_comment=quote.response_comment)
 
 
-_PROBLEM_PAGES: dict[type[DomainError], tuple[int, str, str]] = {
-    NotFound: (404, "Not found", "This link does not lead to a quote. Ask the sender "
-                                 "for a new one."),
-    Gone: (410, "No longer open", "This quote can no longer be answered: it has expired or "
-                                  "a newer quote has replaced it."),
-    Conflict: (409, "Already answered", "This quote has already been answered."),
+# What the customer reads for each error a page answers; any other error (a busy or
+# unreachable database, say) is the shared problem+json answer, with its Retry-After.
+_PROBLEM_PAGES: dict[type[DomainError], tuple[str, str]] = {
+    NotFound: ("Not found", "This link does not lead to a quote. Ask the sender for a new one."),
+    Gone: ("No longer open", "This quote can no longer be answered: it has expired or a "
+                             "newer quote has replaced it."),
+    Conflict: ("Already answered", "This quote has already been answered."),
 }
 
 
 def _problem_page(error: DomainError, nonce: str) -> HTMLResponse:
+    page = next((v for t, v in _PROBLEM_PAGES.items() if isinstance(error, t)), None)
     if isinstance(error, InvalidInput):
-        return _html(render_confirmation(
-            "Please check the form", "; ".join(f"{e.field}: {e.message}" for e in error.errors),
-            nonce=nonce), nonce, 422)
-    status, title, text = next((v for t, v in _PROBLEM_PAGES.items() if isinstance(error, t)),
-                               (400, "Not possible", error.detail))
-    return _html(render_confirmation(title, text, nonce=nonce), nonce, status)
+        page = "Please check the form", "; ".join(
+            f"{e.field}: {e.message}" for e in error.errors)
+    if page is None:
+        raise error
+    status = next(s for t, s in STATUS_OF.items() if isinstance(error, t))
+    return _html(render_confirmation(*page, nonce=nonce), nonce, status)
 
 
 def _html_pages(pages: dict[int, str]) -> dict[int | str, dict[str, Any]]:
@@ -264,10 +271,10 @@ async def quote_page(token: Token, state: AppStateDep, uow: UnitOfWorkDep) -> HT
     """The page a customer opens: the quote, its PDF, and the forms to answer it."""
     nonce = secrets.token_urlsafe(16)
     try:
-        quote, organization = await open_public_quote(uow, token=token, now=_now())
+        quote, _ = await open_public_quote(uow, token=token, now=_now())
     except (NotFound, Gone) as error:
         return _problem_page(error, nonce)
-    return _html(render_quote_page(_page_view(quote, organization, token),
+    return _html(render_quote_page(_page_view(quote, token),
                                    csrf_token=csrf_value(state.tokens.secret, token),
                                    nonce=nonce), nonce)
 
@@ -305,17 +312,12 @@ async def _answer_form(request: Request, state: Any, uow: Any, token: str, answe
 
 
 def _check_form(answer: Answer, given: dict[str, str | None]) -> None:
-    required = {Answer.SIGNED: ("name", "email"), Answer.CHANGE_REQUESTED: ("comment",),
-                Answer.REJECTED: ()}[answer]
-    wrong = [FieldError(f, "is required") for f in required if not given.get(f)]
-    name = given.get("name")
-    if name is not None and len(name) > 200:
-        wrong.append(FieldError("name", "must have at most 200 characters"))
-    email = given.get("email")
-    if email is not None and "@" not in email:
-        wrong.append(FieldError("email", "is not an e-mail address"))
-    if wrong:
-        raise InvalidInput(*wrong)
+    """The form's fields, held to the rules of the JSON answer's body."""
+    try:
+        _BODIES[answer].model_validate({k: v for k, v in given.items() if v is not None})
+    except ValidationError as error:
+        raise InvalidInput(*(FieldError(".".join(map(str, e["loc"])) or "body", e["msg"])
+                             for e in error.errors())) from None
 
 
 @router.post("/q/{token}/sign", response_class=HTMLResponse, responses=_FORM_PAGE)

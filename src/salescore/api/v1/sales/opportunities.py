@@ -52,8 +52,9 @@ OpportunityList = Annotated[ListRequest, Depends(list_parameters("opportunities"
     Filter("created_at", datetime, ranges=True), Filter("updated_at", datetime, ranges=True),
 ], sorts=SORTS, others={"expand"}))]
 ExpandQuery = Annotated[str | None, Query(description=(
-    "Parts to embed, comma-separated: `lines` (the product lines). `sellers` are always "
-    "there, and naming them changes nothing."), examples=["lines"])]
+    "Parts to embed, comma-separated: `lines` (the product lines), `orders` (the ERP's "
+    "orders; needs `orders:read`). `sellers` are always there, and naming them changes "
+    "nothing."), examples=["lines,orders"])]
 WRITE_ERRORS = problem_responses(404, 409, 412)
 
 
