@@ -110,7 +110,7 @@ IdentityDep = Annotated[Identity, Depends(IdentityAuth())]
 CallerDep = Annotated[Caller, Depends(CallerAuth())]
 
 
-def expected_version(
+async def expected_version(
     if_match: Annotated[str | None, Header(
         description='The ETag read before (`"3"`); a stale one gets 412.')] = None,
 ) -> int | None:

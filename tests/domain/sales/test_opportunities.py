@@ -1,7 +1,7 @@
 """The opportunity lifecycle rules of DOMAIN.md §2, without a database."""
 
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from salescore.domain.access.permissions import Caller, Role, Scope
 from salescore.domain.errors import Conflict, Forbidden, InvalidInput
+from salescore.domain.events import changes
 from salescore.domain.sales.lists import ListItem, ListKind
 from salescore.domain.sales.opportunities import (
     Opportunity,
@@ -22,9 +23,11 @@ from salescore.domain.sales.opportunities import (
     lose,
     margin_percent,
     move,
+    recorded_changes,
     reopen,
     seller_event,
     set_probability,
+    snapshot,
     weighted_amount,
     win,
 )
@@ -234,3 +237,24 @@ def test_a_seller_change_is_its_own_event_whatever_made_it():
     assert moved is not None and moved.type == "opportunity.seller_changed"
     assert moved.data["changes"]["sellers"] == {
         "from": [{"user_id": 10, "share": "100.00"}], "to": [{"user_id": 11, "share": "100.00"}]}
+
+
+_AMOUNTS = st.sampled_from([P("1000"), P("1000.00"), P("1000.001"), P("999.99"), P("0")])
+_CLOSED = st.sampled_from([None, NOW, NOW.astimezone(timezone(timedelta(hours=1))),
+                           NOW + timedelta(seconds=1)])
+_VARIED = st.fixed_dictionaries({
+    "name": st.sampled_from(["Deal", "Other"]), "amount": _AMOUNTS,
+    "probability": st.sampled_from([P("10"), P("10.00"), P("50")]),
+    "status": st.sampled_from(list(Status)), "closed_at": _CLOSED,
+    "follow_up_date": st.sampled_from([None, date(2026, 12, 1), date(2026, 12, 2)]),
+    "owner_id": st.sampled_from([10, 11]), "loss_note": st.sampled_from([None, "", "x"])})
+
+
+@given(_VARIED, _VARIED)
+def test_the_recorded_changes_are_those_of_the_two_snapshots(old: dict[str, object],
+                                                             new: dict[str, object]) -> None:
+    """Working out only the differing fields records what comparing every field would:
+    money equal but for digits past the cent is no change, the same instant at another
+    offset is one (its text differs)."""
+    before, after = opportunity(**old), opportunity(**new)
+    assert recorded_changes(before, after) == changes(snapshot(before), snapshot(after))
