@@ -2,6 +2,7 @@
 link and e-signature callbacks. Lines and templates are written straight to the database,
 so that those tests stand on the quote rules alone."""
 
+import secrets
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
@@ -41,7 +42,7 @@ async def make_template(app: FastAPI, tenant: Tenant, **texts: str) -> int:
         app, "INSERT INTO quote_templates (organization_id, name, header_text, terms, "
              "email_subject, email_message) VALUES (:org, :name, :header, :terms, :subject, "
              ":message) RETURNING id",
-        org=tenant.organization_id, name=f"Template {id(texts)}-{date.today()}",
+        org=tenant.organization_id, name=f"Template {secrets.token_hex(4)}",
         header=texts.get("header", "Dear customer"), terms=texts.get("terms", "Net 30"),
         subject=texts.get("subject", "Quote {number} from {seller}"),
         message=texts.get("message", "See {link}, valid until {valid_until}."))
