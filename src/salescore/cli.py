@@ -1,10 +1,11 @@
-"""The `salescore` command: serve, migrate, openapi, create-organization, prune."""
+"""The `salescore` command: serve, worker, migrate, openapi, create-organization, prune."""
 
 import argparse
 import asyncio
 import json
 import logging
 import os
+import shutil
 import signal
 import sys
 from datetime import UTC, datetime, timedelta
@@ -19,13 +20,17 @@ if TYPE_CHECKING:
     from fastapi import FastAPI
 
 WORKER_APP = "salescore.cli:worker_app"
+# Tells the processes of `serve --processes N` whether to run the background worker too.
+_IN_PROCESS_WORKER = "SALESCORE_SERVE_WITH_WORKER"
 
 
 def _serve(settings: Settings, args: argparse.Namespace) -> None:
     """Serves until SIGTERM or Ctrl-C, then takes no new connections and gives the requests
     in flight `shutdown_grace_seconds` to finish before cancelling them. With
     `--processes` (or SALESCORE_PROCESSES) above 1, as many worker processes serve the one
-    listening socket (see `_serve_processes`); with 1, this process serves alone."""
+    listening socket (see `_serve_processes`); with 1, this process serves alone. Each
+    serving process also runs the background worker (webhook delivery, ...), unless
+    `--no-worker`: then `salescore worker` processes must run beside it."""
     import uvicorn
 
     from salescore.api.app import create_app
@@ -34,10 +39,11 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
     url = database_url(settings)
     migrate(url)
     if processes > 1:
+        os.environ[_IN_PROCESS_WORKER] = "0" if args.no_worker else "1"
         _serve_processes(settings, url, host=args.host or settings.host,
                          port=args.port or settings.port, processes=processes)
         return
-    app = create_app(settings, url)
+    app = create_app(settings, url, worker=not args.no_worker)
     uvicorn.run(app, host=args.host or settings.host, port=args.port or settings.port,
                 log_level=settings.log_level, proxy_headers=False,
                 timeout_graceful_shutdown=settings.shutdown_grace_seconds)
@@ -63,6 +69,7 @@ def _serve_processes(settings: Settings, url: str, *, host: str, port: int,
 
     _ = settings.signing_secret  # generated now, if it is to be, not by racing workers
     os.environ["SALESCORE_DATABASE_URL"] = url
+    _share_metrics(settings)
     config = Config(WORKER_APP, factory=True, host=host, port=port, workers=processes,
                     log_level=settings.log_level, proxy_headers=False,
                     timeout_graceful_shutdown=settings.shutdown_grace_seconds)
@@ -82,6 +89,19 @@ def _serve_processes(settings: Settings, url: str, *, host: str, port: int,
         raise SystemExit(STARTUP_FAILURE)
 
 
+def _share_metrics(settings: Settings) -> None:
+    """Each process of `serve --processes N` counts into files of one directory, which
+    whichever process answers GET /metrics reads whole (prometheus-client's multiprocess
+    mode): `<data dir>/metrics/`, emptied at each start, unless PROMETHEUS_MULTIPROC_DIR
+    names another."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        return
+    shared = settings.data_dir / "metrics"
+    shutil.rmtree(shared, ignore_errors=True)
+    shared.mkdir(parents=True)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(shared)
+
+
 def worker_app() -> "FastAPI":
     """The app of one `serve --processes N` worker, built in the worker from the settings
     of its environment, which must name the database (`serve` sets it): a worker never
@@ -96,10 +116,22 @@ def worker_app() -> "FastAPI":
         _configure_logging(settings)
         if not settings.database_url:
             raise RuntimeError("a worker needs SALESCORE_DATABASE_URL; `serve` sets it")
-        return create_app(settings, settings.database_url)
+        return create_app(settings, settings.database_url,
+                          worker=os.environ.get(_IN_PROCESS_WORKER, "1") == "1")
     except Exception as error:
         logging.getLogger("salescore").exception("the worker could not build its app")
         raise SystemExit(STARTUP_FAILURE) from error
+
+
+def _worker(settings: Settings, args: argparse.Namespace) -> None:
+    """Migrates, then runs the background loops (webhook delivery, ...) until SIGTERM or
+    Ctrl-C; then lets the work in hand finish within `shutdown_grace_seconds`, gives
+    back what is left (see workers/runner.py) and exits 0."""
+    from salescore.workers.runner import run_worker
+
+    url = database_url(settings)
+    migrate(url)
+    asyncio.run(run_worker(settings, url))
 
 
 def _migrate(settings: Settings, args: argparse.Namespace) -> None:
@@ -183,7 +215,13 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int)
     serve.add_argument("--processes", type=_at_least_one,
                        help="worker processes (default SALESCORE_PROCESSES, else 1)")
+    serve.add_argument("--no-worker", action="store_true",
+                       help="do not deliver webhooks or run other background work here "
+                            "(run `salescore worker` for it)")
     serve.set_defaults(run=_serve)
+    commands.add_parser(
+        "worker", help="run the background work: webhook delivery, ..."
+    ).set_defaults(run=_worker)
     commands.add_parser("migrate", help="apply the database migrations").set_defaults(
         run=_migrate)
     openapi = commands.add_parser("openapi", help="write the OpenAPI spec")

@@ -46,9 +46,26 @@ class Settings(BaseSettings):
                            description="The sender of the quote e-mails.")
     smtp_url: str | None = Field(
         default=None,
-        description="smtp://user:pass@host:587 (STARTTLS), for the worker that will send "
-                    "queued e-mails (not built yet: until then they stay queued).",
+        description="smtp://user:pass@host:587 (STARTTLS) where the worker sends queued "
+                    "e-mails; unset: written as .eml files into <data dir>/outbox/.",
     )
+    webhook_allow_private_networks: bool = Field(
+        default=False,
+        description="Let webhook endpoints be http:// URLs and loopback or private "
+                    "addresses (on-premise installs and tests).",
+    )
+    webhook_retry_schedule: str = Field(
+        default="0,5,300,1800,7200,18000,36000,36000", pattern=r"^\d+(,\d+)*$",
+        description="Seconds to wait before each delivery attempt, the first counted from "
+                    "the event: one number per attempt.",
+    )
+    metrics_token: str | None = Field(
+        default=None, description="When set, GET /metrics takes it as a bearer token.")
+    worker_concurrency: int = Field(
+        default=32, gt=0, description="HTTP calls a worker makes at once.")
+    worker_poll_seconds: float = Field(
+        default=1.0, gt=0,
+        description="How often a worker looks for due work that no notification announced.")
     event_retention_days: int = Field(default=90, gt=0)
     idempotency_ttl_hours: int = Field(default=24, gt=0)
     db_pool_size: int = Field(default=32, gt=0)
@@ -100,6 +117,10 @@ class Settings(BaseSettings):
     def _trusted_proxies_are_addresses(cls, value: str) -> str:
         _networks(value)
         return value
+
+    def retry_schedule(self) -> tuple[int, ...]:
+        """The seconds before each delivery attempt."""
+        return tuple(int(part) for part in self.webhook_retry_schedule.split(","))
 
     def public_base(self) -> str:
         """Where a customer's quote link starts."""

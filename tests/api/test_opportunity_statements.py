@@ -31,7 +31,7 @@ async def world(app: FastAPI, tenant: Tenant) -> World:
 
 
 def _probe(aggregate_id: int) -> DomainEvent:
-    return DomainEvent(aggregate_type="probe", aggregate_id=aggregate_id, type="probe.made",
+    return DomainEvent(aggregate_type="probe", aggregate_id=aggregate_id, type="campaign.created",
                        data={"n": aggregate_id})
 
 

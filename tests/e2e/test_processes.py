@@ -155,6 +155,27 @@ def test_a_token_issued_by_one_worker_works_on_the_other(
         assert worker_that_answered(server, me) == second
 
 
+def _served_me(metrics: str) -> float:
+    line = 'salescore_http_requests_total{method="GET",route="/v1/me",status="200"}'
+    return sum(float(row.rpartition(" ")[2]) for row in metrics.splitlines()
+               if row.startswith(line))
+
+
+def test_metrics_count_the_requests_of_every_worker(two_processes: tuple[Serving, Path]):
+    """prometheus-client's multiprocess mode: whichever worker answers GET /metrics
+    counts what both served."""
+    server, data = two_processes
+    created = create_organization(_env(data), "metrics@acme.test")
+    with _client_on_each_worker(server, created["api_key"]) as clients:
+        before = [_served_me(c.get("/metrics").text) for c in clients.values()]
+        for client in clients.values():
+            for _ in range(3):
+                assert client.get("/v1/me", headers=_bearer(created["api_key"])
+                                  ).status_code == 200
+        after = [_served_me(c.get("/metrics").text) for c in clients.values()]
+    assert before[0] == before[1] and after[0] == after[1] == before[0] + 6
+
+
 def test_a_key_revoked_through_one_worker_is_refused_by_the_other_within_a_second(
         two_processes: tuple[Serving, Path]):
     """Both workers have served (and so cached, for SALESCORE_AUTH_CACHE_SECONDS=30) the

@@ -11,10 +11,11 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from salescore import __version__
-from salescore.api import health
+from salescore.api import health, metrics
 from salescore.api.cursors import CursorCodec
 from salescore.api.errors import PROBLEM, install_error_handlers, method_not_allowed
 from salescore.api.lean_routes import check_lean_routes
+from salescore.api.metrics import RequestMetrics
 from salescore.api.middleware import Idempotency, RequestContext
 from salescore.api.rate_limits import RateLimits
 from salescore.api.routing import FirstRoutes, MethodNotAllowed, routes_of
@@ -25,7 +26,7 @@ from salescore.api.v1.activities import activities, notifications
 from salescore.api.v1.activities import settings as settings_api
 from salescore.api.v1.customers import customers
 from salescore.api.v1.feed import events
-from salescore.api.v1.integrations import esign
+from salescore.api.v1.integrations import esign, webhook_test, webhooks
 from salescore.api.v1.integrations.schemas import CALLBACKS
 from salescore.api.v1.quotes import products, public, quotes
 from salescore.api.v1.quotes import templates as quote_templates
@@ -39,6 +40,8 @@ from salescore.repositories.database import make_engine, make_sessions
 from salescore.services.access.caller_cache import CallerCache
 from salescore.services.access.login_throttle import LoginThrottle
 from salescore.settings import Settings
+from salescore.workers.context import WorkerContext
+from salescore.workers.runner import Worker, default_loops
 
 DESCRIPTION = """The sales-opportunity core of a CRM.
 
@@ -48,7 +51,9 @@ stable while rows are inserted) and filters as `field=`, `field[gte]=`, `field[l
 read before."""
 
 
-def create_app(settings: Settings, database_url: str) -> FastAPI:
+def create_app(settings: Settings, database_url: str, *, worker: bool = False) -> FastAPI:
+    """The app; with `worker`, its lifespan also runs the background loops of a worker
+    (`salescore serve` without `--no-worker`), on the app's engine."""
     engine = make_engine(database_url, pool_size=settings.db_pool_size)
     secret = settings.signing_secret
     callers = CallerCache(settings.auth_cache_seconds)
@@ -72,15 +77,23 @@ def create_app(settings: Settings, database_url: str) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         """The caller cache is used only while its listener hears changes (none without a
-        lifespan, as in tests that do not start one, or with SALESCORE_AUTH_CACHE_SECONDS=0)."""
+        lifespan, as in tests that do not start one, or with SALESCORE_AUTH_CACHE_SECONDS=0).
+        The worker, if any, stops after the requests have drained."""
         if callers.seconds > 0:
             await state.auth_listener.start()
+        background = None
+        if worker:
+            background = Worker(WorkerContext(settings=settings, engine=engine,
+                                              sessions=make_sessions(engine)), default_loops())
+            background.start()
         # What start-up made lives as long as the process: keep it out of the collector's
         # full passes, which otherwise rescan it while a large answer is being built.
         gc.freeze()
         try:
             yield
         finally:
+            if background is not None:
+                await background.stop()
             await state.auth_listener.stop()
             await engine.dispose()
 
@@ -90,14 +103,15 @@ def create_app(settings: Settings, database_url: str) -> FastAPI:
     install_error_handlers(app)
     # Routes are matched in order, one by one: the busiest come first. No two routers
     # share a path, so the order changes nothing else.
-    for router in [opportunities.router, health.router, auth.router,
+    for router in [opportunities.router, health.router, metrics.router, auth.router,
                    sellers.router, opportunity_lines.router, activities.router,
                    customers.router, events.router, users.router, *org_units.routers,
                    api_keys.router, settings_api.router, lists.router, campaigns.router,
                    processes.router, notifications.router, stagnant.router,
                    exchange_rates.router, pipeline.router, history.router,
                    sales_orders.router, products.router, quote_templates.router,
-                   quotes.router, public.router, esign.router]:
+                   quotes.router, public.router, esign.router, webhooks.router,
+                   webhook_test.router]:
         app.include_router(router)
     app.router.routes.insert(0, FirstRoutes(routes_of(opportunities.router,
                                                       opportunities.BUSIEST)))
@@ -107,6 +121,7 @@ def create_app(settings: Settings, database_url: str) -> FastAPI:
     app.add_middleware(RateLimits, settings=settings)
     app.add_middleware(RequestContext, max_body=settings.max_body_bytes,
                        larger=(CALLBACKS, settings.max_callback_body_bytes))
+    app.add_middleware(RequestMetrics)
     app.openapi = lambda: openapi_of(app)  # type: ignore[method-assign]
     return app
 

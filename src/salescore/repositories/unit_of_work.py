@@ -37,7 +37,11 @@ from salescore.repositories.customers.customers import ContactRepository, Custom
 from salescore.repositories.database import concurrent_failure
 from salescore.repositories.feed.events import EventRepository
 from salescore.repositories.feed.idempotency import IdempotencyRepository
+from salescore.repositories.integrations.deliveries import DeliveryRepository
 from salescore.repositories.integrations.esign import EsignRepository
+from salescore.repositories.integrations.jobs import JobRepository
+from salescore.repositories.integrations.queues import QueueRepository
+from salescore.repositories.integrations.webhooks import WebhookRepository
 from salescore.repositories.prepared import PooledReader
 from salescore.repositories.quotes.products import ProductRepository
 from salescore.repositories.quotes.quotes import QuoteRepository
@@ -119,6 +123,10 @@ class UnitOfWork:
     orders = _Repository(OrderRepository)
     quotes = _Repository(QuoteRepository)
     esign = _Repository(EsignRepository)
+    webhooks = _Repository(WebhookRepository)
+    deliveries = _Repository(DeliveryRepository)
+    queues = _Repository(QueueRepository)
+    jobs = _Repository(JobRepository)
     products = _Repository(ProductRepository)
     quote_templates = _Repository(QuoteTemplateRepository)
 

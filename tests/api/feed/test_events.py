@@ -74,7 +74,7 @@ async def test_a_slow_transaction_holds_back_later_commits_so_none_is_skipped(
     async with sessions() as slow, slow.begin():
         # The slow transaction takes its event id first ...
         await EventRepository(slow).append([(tenant.organization_id, {"type": "test"},
-                                             DomainEvent("test.slow", "test", 1))])
+                                             DomainEvent("campaign.created", "campaign", 1))])
         # ... a later one commits while it is still open.
         created = await client.post("/v1/departments", json={"name": "Fast"},
                                     headers=tenant.key)
@@ -83,7 +83,7 @@ async def test_a_slow_transaction_holds_back_later_commits_so_none_is_skipped(
         assert held["data"] == []
         assert held["next_cursor"] == cursor
     after_commit = await _feed(client, tenant, after=cursor)
-    assert [e["type"] for e in after_commit["data"]] == ["test.slow", "department.created"]
+    assert [e["type"] for e in after_commit["data"]] == ["campaign.created", "department.created"]
 
 
 async def test_a_cursor_past_the_retention_window_is_gone(client: AsyncClient, tenant: Tenant,
@@ -150,12 +150,12 @@ async def test_a_filtered_read_never_moves_past_a_transaction_still_open(
     sessions = app.state.salescore.sessions
     async with sessions() as slow, slow.begin():
         await EventRepository(slow).append([(tenant.organization_id, {"type": "test"},
-                                             DomainEvent("test.slow", "test", 1))])
+                                             DomainEvent("campaign.created", "campaign", 1))])
         await client.post("/v1/departments", json={"name": "Fast"}, headers=tenant.key)
-        held = await _feed(client, tenant, after=cursor, types="test.slow")
+        held = await _feed(client, tenant, after=cursor, types="campaign.created")
         assert held["next_cursor"] == cursor
-    after_commit = await _feed(client, tenant, after=cursor, types="test.slow")
-    assert [e["type"] for e in after_commit["data"]] == ["test.slow"]
+    after_commit = await _feed(client, tenant, after=cursor, types="campaign.created")
+    assert [e["type"] for e in after_commit["data"]] == ["campaign.created"]
     _, everything = await _read_all(client, tenant, cursor)
     assert after_commit["next_cursor"] == everything
 

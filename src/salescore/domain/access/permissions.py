@@ -44,10 +44,13 @@ class Scope(StrEnum):
     ORDERS_WRITE = "orders:write"
     INTEGRATIONS_READ = "integrations:read"
     INTEGRATIONS_WRITE = "integrations:write"
+    WEBHOOKS_READ = "webhooks:read"
+    WEBHOOKS_WRITE = "webhooks:write"
 
 
 ALL_SCOPES = frozenset(Scope)
-_INTEGRATIONS = frozenset({Scope.INTEGRATIONS_READ, Scope.INTEGRATIONS_WRITE})
+_INTEGRATIONS = frozenset({Scope.INTEGRATIONS_READ, Scope.INTEGRATIONS_WRITE,
+                           Scope.WEBHOOKS_READ, Scope.WEBHOOKS_WRITE})
 _READS = frozenset(s for s in Scope if s.endswith(":read")) - _INTEGRATIONS
 _ROLE_SCOPES: dict[Role, frozenset[Scope]] = {
     Role.ADMIN: ALL_SCOPES,

@@ -12,14 +12,15 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     ColumnElement,
     Text,
     bindparam,
     cast,
     func,
-    insert,
     literal,
     select,
+    text,
     tuple_,
 )
 from sqlalchemy.dialects.postgresql import distinct_on
@@ -81,9 +82,28 @@ _COLUMNS = (events.c.id, cast(events.c.xact_id, Text).label("xact"), events.c.ty
             events.c.occurred_at)
 
 
-_APPEND = Prepared.of(insert(events).inline().values(
-    {key: bindparam(key) for key in ("organization_id", "aggregate_type", "aggregate_id",
-                                     "type", "data", "actor")}))
+# The event, and in the same statement its outbox: a webhook delivery for each active
+# endpoint of the organization that takes its type (none listed: every type), with a
+# notification that wakes the workers when there is one (repeats in a transaction are
+# sent once). An organization with no endpoint pays one probe of a partial index.
+DELIVERIES_CHANNEL = "salescore_deliveries"
+_APPEND = Prepared.of(text(f"""
+WITH event AS (
+    INSERT INTO events (organization_id, aggregate_type, aggregate_id, type, data, actor)
+    VALUES (:organization_id, :aggregate_type, :aggregate_id, :type,
+            CAST(:data AS jsonb), CAST(:actor AS jsonb))
+    RETURNING organization_id, id, type
+), queued AS (
+    INSERT INTO webhook_deliveries (organization_id, endpoint_id, event_id, event_type)
+    SELECT event.organization_id, endpoint.id, event.id, event.type
+    FROM event JOIN webhook_endpoints AS endpoint
+        ON endpoint.organization_id = event.organization_id AND endpoint.active
+        AND (endpoint.event_types = '{{}}' OR event.type = ANY (endpoint.event_types))
+    RETURNING 1
+)
+SELECT pg_notify('{DELIVERIES_CHANNEL}', '') FROM (SELECT 1 FROM queued LIMIT 1) AS any_queued
+""").bindparams(bindparam("aggregate_id", type_=BigInteger),
+                bindparam("organization_id", type_=BigInteger)))
 
 
 def _to_stored(row: Any) -> StoredEvent:

@@ -1,8 +1,9 @@
-"""Typed table models of the e-signature providers and their callbacks (migration 0009)."""
+"""Typed table models of the e-signature providers and their callbacks (migration 0009),
+and of the outbound webhooks and the scheduled jobs (migration 0010)."""
 
 from datetime import datetime
 
-from sqlalchemy import Text
+from sqlalchemy import ARRAY, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from salescore.repositories.models import Base, identity_key, table_of, tenant_key
@@ -38,5 +39,70 @@ class EsignCallbackRow(Base):
     reason: Mapped[str | None] = mapped_column(Text)
 
 
+class WebhookEndpointRow(Base):
+    __tablename__ = "webhook_endpoints"
+    organization_id: Mapped[int] = tenant_key()
+    id: Mapped[int] = identity_key()
+    url: Mapped[str] = mapped_column(Text)
+    description: Mapped[str | None] = mapped_column(Text)
+    event_types: Mapped[list[str]] = mapped_column(ARRAY(Text))
+    active: Mapped[bool]
+    secret_encrypted: Mapped[str] = mapped_column(Text)
+    previous_secret_encrypted: Mapped[str | None] = mapped_column(Text)
+    previous_secret_expires_at: Mapped[datetime | None]
+    disabled_at: Mapped[datetime | None]
+    disabled_reason: Mapped[str | None] = mapped_column(Text)
+    failing_since: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    created_by: Mapped[int | None]
+    updated_at: Mapped[datetime]
+    updated_by: Mapped[int | None]
+    version: Mapped[int]
+
+
+class WebhookDeliveryRow(Base):
+    __tablename__ = "webhook_deliveries"
+    organization_id: Mapped[int] = tenant_key()
+    id: Mapped[int] = identity_key()
+    endpoint_id: Mapped[int]
+    event_id: Mapped[int]
+    event_type: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(Text)
+    attempt_count: Mapped[int]
+    attempts_due: Mapped[int]
+    next_attempt_at: Mapped[datetime]
+    leased_until: Mapped[datetime | None]
+    last_status_code: Mapped[int | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    succeeded_at: Mapped[datetime | None]
+
+
+class WebhookAttemptRow(Base):
+    __tablename__ = "webhook_attempts"
+    organization_id: Mapped[int] = tenant_key()
+    id: Mapped[int] = identity_key()
+    delivery_id: Mapped[int]
+    attempted_at: Mapped[datetime]
+    status_code: Mapped[int | None]
+    duration_ms: Mapped[int]
+    error: Mapped[str | None] = mapped_column(Text)
+    response_excerpt: Mapped[str | None] = mapped_column(Text)
+
+
+class ScheduledJobRow(Base):
+    """Not a tenant table: one row per job of the worker's scheduler."""
+
+    __tablename__ = "scheduled_jobs"
+    name: Mapped[str] = mapped_column(Text, primary_key=True)
+    due_at: Mapped[datetime]
+    last_run_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
 esign_providers = table_of(EsignProviderRow)
 esign_callbacks = table_of(EsignCallbackRow)
+webhook_endpoints = table_of(WebhookEndpointRow)
+webhook_deliveries = table_of(WebhookDeliveryRow)
+webhook_attempts = table_of(WebhookAttemptRow)
+scheduled_jobs = table_of(ScheduledJobRow)

@@ -1,17 +1,34 @@
-"""Quotes, the organization's quote numbers, their e-mails and the documents they leave."""
+"""Quotes, the organization's quote numbers, their e-mails and the documents they leave.
 
-from datetime import date
+The scheduled expiry and the e-mail queue are the two places quotes are found across
+organizations (`expire_due`, `claim_email`), each row then handled within its own."""
+
+from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, delete, func, literal, select, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import (
+    ColumnElement,
+    Date,
+    and_,
+    case,
+    cast,
+    delete,
+    func,
+    literal,
+    select,
+    update,
+)
+from sqlalchemy.dialects.postgresql import aggregate_order_by, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from salescore.domain.listing import ListQuery, Page
+from salescore.domain.quotes.emails import EmailStatus, OutgoingEmail
 from salescore.domain.quotes.quotes import QuoteStatus
 from salescore.domain.quotes.records import Document, Quote, QuoteEmail
+from salescore.repositories.access.models import organizations
 from salescore.repositories.listing import fetch_page
 from salescore.repositories.quotes.models import documents, quote_counters, quote_emails, quotes
+from salescore.repositories.sales.models import opportunity_sellers
 
 _DOCUMENT_COLUMNS = [c for c in documents.c if c.name != "content"]
 
@@ -132,6 +149,67 @@ class QuoteRepository:
             documents.c.organization_id == organization_id, documents.c.id == document_id)
         row = (await self._session.execute(stmt)).one_or_none()
         return None if row is None else (_document(row), bytes(row.content))
+
+    async def expire_due(self, now: datetime, limit: int) -> list[tuple[Quote, list[int]]]:
+        """Store `expired` on up to `limit` sent quotes, of any organization, whose
+        valid-until day has ended in their organization's zone at `now`, skipping those
+        another transaction holds (an answer being applied); each with the user ids of its
+        opportunity's sellers, in the order they were added."""
+        o, s = organizations, opportunity_sellers
+        today = cast(func.timezone(o.c.time_zone, literal(now)), Date)
+        due = (select(quotes.c.organization_id, quotes.c.id)
+               .join(o, o.c.id == quotes.c.organization_id)
+               .where(quotes.c.status == QuoteStatus.SENT.value,
+                      # no zone is more than a day ahead of UTC: this holds too, and is indexable
+                      quotes.c.valid_until <= now.astimezone(UTC).date(),
+                      quotes.c.valid_until < today)
+               .order_by(quotes.c.organization_id, quotes.c.id).limit(limit)
+               .with_for_update(of=quotes, skip_locked=True).cte("due"))
+        sellers = (select(func.coalesce(func.array_agg(aggregate_order_by(
+                       s.c.user_id, s.c.added_seq)), []))
+                   .where(s.c.organization_id == quotes.c.organization_id,
+                          s.c.opportunity_id == quotes.c.opportunity_id)
+                   .correlate(quotes).scalar_subquery().label("seller_ids"))
+        stmt = (update(quotes)
+                .where(quotes.c.organization_id == due.c.organization_id,
+                       quotes.c.id == due.c.id)
+                .values(status=QuoteStatus.EXPIRED.value, version=quotes.c.version + 1,
+                        updated_at=func.now())
+                .returning(*quotes.c, sellers))
+        rows = (await self._session.execute(stmt)).all()
+        return sorted(((quote_to_domain(row), list(row.seller_ids)) for row in rows),
+                      key=lambda found: (found[0].organization_id, found[0].id))
+
+    async def claim_email(self, now: datetime, lease_until: datetime) -> OutgoingEmail | None:
+        """Take the queued e-mail, of any organization, that has been due longest (at
+        `now`) and that no other worker holds: its attempt is counted, and it is not due
+        again before `lease_until` (when a worker that died with it lets it go)."""
+        e = quote_emails
+        due = (select(e.c.organization_id, e.c.id)
+               .where(e.c.status == EmailStatus.QUEUED.value, e.c.next_attempt_at <= now)
+               .order_by(e.c.next_attempt_at).limit(1)
+               .with_for_update(skip_locked=True).cte("due"))
+        stmt = (update(e).where(e.c.organization_id == due.c.organization_id,
+                                e.c.id == due.c.id)
+                .values(attempts=e.c.attempts + 1, next_attempt_at=lease_until)
+                .returning(e.c.organization_id, e.c.id, e.c.quote_id, e.c.to, e.c.cc,
+                           e.c.message, e.c.attempts))
+        row = (await self._session.execute(stmt)).one_or_none()
+        if row is None:
+            return None
+        return OutgoingEmail(organization_id=row.organization_id, id=row.id,
+                             quote_id=row.quote_id, to=tuple(row.to), cc=tuple(row.cc),
+                             message=bytes(row.message), attempts=row.attempts)
+
+    async def finish_email(self, email: OutgoingEmail, values: dict[str, Any]) -> bool:
+        """Record how the attempt went, while the message is still queued and this
+        attempt is still its last (no other worker took it meanwhile); whether it was."""
+        e = quote_emails
+        stmt = (update(e).where(e.c.organization_id == email.organization_id,
+                                e.c.id == email.id, e.c.status == EmailStatus.QUEUED.value,
+                                e.c.attempts == email.attempts)
+                .values(**values).returning(e.c.id))
+        return (await self._session.execute(stmt)).first() is not None
 
     # Last: below it, `list` in an annotation would name this method.
     async def list(self, organization_id: int, query: ListQuery, today: date,

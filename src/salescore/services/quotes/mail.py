@@ -2,10 +2,15 @@
 link in its text and the PDF attached, for the worker to deliver; logged as a note on the
 opportunity. Its subject and text default to the template's, with `{link}`, `{number}`,
 `{customer}`, `{seller}` (the sending user, or the opportunity's owner when an API key
-sends) and `{valid_until}` filled in."""
+sends) and `{valid_until}` filled in.
 
+The worker then takes one queued message at a time (`claim_email`), hands it over and
+records how it went (`email_sent`, `email_failed`; the rules are in domain/quotes/emails.py):
+the message is held by no transaction while it is being sent."""
+
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
@@ -13,6 +18,7 @@ from salescore.domain.access.organization import Organization
 from salescore.domain.access.permissions import Caller
 from salescore.domain.activities.activities import Activity, ActivityKind, Origin, change_event
 from salescore.domain.errors import NotFound
+from salescore.domain.quotes.emails import EmailStatus, OutgoingEmail, retry_at
 from salescore.domain.quotes.records import Quote
 from salescore.domain.quotes.templates import fill_email_text
 from salescore.domain.sales.opportunities import Opportunity
@@ -81,3 +87,48 @@ async def _log_note(uow: UnitOfWork, caller: Caller, opportunity: Opportunity, q
     event = change_event(None, replace(draft, id=new_id))
     if event is not None:
         uow.emit(opportunity.organization_id, caller.actor, event)
+
+
+async def claim_email(uow: UnitOfWork, *, now: datetime,
+                      lease: timedelta) -> OutgoingEmail | None:
+    """The queued message due longest, taken for an attempt for `lease` at most."""
+    async with uow:
+        email = await uow.quotes.claim_email(now, now + lease)
+        await uow.commit()
+    return email
+
+
+async def email_sent(uow: UnitOfWork, email: OutgoingEmail, *, now: datetime,
+                     note: str | None = None) -> None:
+    """Handed over: `sent`, its body dropped; `note` says which recipients, if any, the
+    server refused while taking it for the others."""
+    async with uow:
+        await uow.quotes.finish_email(email, {"status": EmailStatus.SENT.value,
+                                              "sent_at": now, "message": None,
+                                              "error": note})
+        await uow.commit()
+
+
+async def email_failed(uow: UnitOfWork, email: OutgoingEmail, *, error: str, now: datetime,
+                       schedule: Sequence[int]) -> datetime | None:
+    """The attempt failed: tried again by the schedule (when, returned), else `failed` and
+    its body dropped (None). The error is kept either way."""
+    again = retry_at(email.attempts, schedule, now)
+    values: dict[str, object] = {"error": error[:2000]}
+    if again is None:
+        values |= {"status": EmailStatus.FAILED.value, "message": None}
+    else:
+        values["next_attempt_at"] = again
+    async with uow:
+        await uow.quotes.finish_email(email, values)
+        await uow.commit()
+    return again
+
+
+async def release_email(uow: UnitOfWork, email: OutgoingEmail, *, now: datetime) -> None:
+    """Give back a message taken for an attempt that was not made (the worker stopping):
+    the attempt uncounted, due again at once."""
+    async with uow:
+        await uow.quotes.finish_email(email, {"attempts": email.attempts - 1,
+                                              "next_attempt_at": now})
+        await uow.commit()

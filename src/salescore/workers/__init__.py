@@ -1,0 +1,1 @@
+"""The background loops: webhook delivery, e-mail, scheduled jobs (`salescore worker`)."""
