@@ -23,6 +23,7 @@ from bench import (
     seed,
     soak,
     summary,
+    webhooks,
     writes,
 )
 from bench.report import Figure, Options, Report, machine, machine_line, write_json
@@ -34,6 +35,7 @@ BENCHMARKS: dict[str, Callable[[Options], Report]] = {platform_me.NAME: platform
                                                      activities.NAME: activities.run,
                                                      report_history.NAME: report_history.run,
                                                      quotes.NAME: quotes.run,
+                                                     webhooks.NAME: webhooks.run,
                                                      soak.NAME: soak.run}
 # Long, and a test of staying up rather than of speed: run only when named.
 ONLY_WHEN_NAMED = {soak.NAME}

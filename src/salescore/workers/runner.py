@@ -24,6 +24,14 @@ RESTART_SECONDS = 1.0
 RELEASE_SECONDS = 5.0
 
 
+def worker_pool_size(settings: Settings) -> int:
+    """Connections a `salescore worker` keeps: one for each attempt it may be recording at
+    once and a few for its claims and other loops, so that none is opened and closed per
+    attempt (a pool's overflow connections are), which would cost more than the attempt;
+    SALESCORE_DB_POOL_SIZE when that is more."""
+    return max(settings.db_pool_size, settings.worker_concurrency + 4)
+
+
 def default_loops() -> list[Loop]:
     """What a worker runs: webhook delivery, the scheduled jobs, quote e-mails."""
     return [deliver_webhooks, scheduler_loop, mail_loop]
@@ -97,7 +105,7 @@ async def run_worker(settings: Settings, url: str, loops: Sequence[Loop] | None 
     """`salescore worker`: the loops on an engine of their own until SIGTERM or SIGINT
     (or `stopping`, when given, is set)."""
     stopping = stopping or asyncio.Event()
-    engine = make_engine(url, pool_size=settings.db_pool_size)
+    engine = make_engine(url, pool_size=worker_pool_size(settings))
     context = WorkerContext(settings=settings, engine=engine, sessions=make_sessions(engine))
     running = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
