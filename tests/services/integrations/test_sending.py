@@ -1,6 +1,7 @@
 """Sending one webhook message: the SSRF guard (through an injected resolver), the
 connection pinned to the checked address, signatures, what is kept of an answer."""
 
+import asyncio
 import base64
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -186,3 +187,34 @@ def test_the_timestamp_is_the_second_of_sending() -> None:
     assert headers["webhook-timestamp"] == str(int(now.timestamp()))
     assert headers["webhook-signature"] == Webhook(SECRET).sign(
         "123", now.replace(microsecond=0), MESSAGE.body)
+
+
+class Holding(httpx.AsyncBaseTransport):
+    """A transport that holds every request until let go, counting how many it holds."""
+
+    def __init__(self) -> None:
+        self.held = 0
+        self.most = 0
+        self.go = asyncio.Event()
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.held += 1
+        self.most = max(self.most, self.held)
+        await self.go.wait()
+        self.held -= 1
+        return httpx.Response(200, content=b"ok")
+
+
+async def test_no_more_attempts_run_at_once_than_the_concurrency() -> None:
+    """Each attempt takes a client of its own (one connection each) and gives it back."""
+    transport = Holding()
+    async with Sender(allow_private=False, resolver=resolving_to(PUBLIC), concurrency=3,
+                      transport=transport) as sender:
+        sending = [asyncio.create_task(sender.send("https://erp.example.com/hook", MESSAGE))
+                   for _ in range(8)]
+        for _ in range(50):
+            await asyncio.sleep(0.01)
+        assert (transport.held, transport.most) == (3, 3)
+        transport.go.set()
+        results = await asyncio.gather(*sending)
+    assert [r.status_code for r in results] == [200] * 8 and transport.most == 3

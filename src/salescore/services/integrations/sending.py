@@ -104,9 +104,12 @@ def signed_headers(message: Message, now: datetime) -> dict[str, str]:
 
 
 class Sender:
-    """Makes attempts, `concurrency` at most at once (one connection each), through one
-    HTTP client that ignores proxy settings of the environment (a proxy would connect to
-    the name, not to the checked address)."""
+    """Makes attempts, `concurrency` at most at once, each through an HTTP client of its
+    own slot: one connection a client, kept alive for the slot's next attempt. (One client
+    with a pool of 32 connections costs httpx about three times the CPU a request, as its
+    pool looks over every connection each time: 2.4 ms against 0.7 ms here.) The clients
+    ignore proxy settings of the environment (a proxy would connect to the name, not to
+    the checked address)."""
 
     def __init__(self, *, allow_private: bool, resolver: Resolver = system_resolver,
                  concurrency: int = 32, clock: Clock = _now,
@@ -115,11 +118,15 @@ class Sender:
         self._allow_private = allow_private
         self._resolver = resolver
         self._clock = clock
-        self._slots = asyncio.Semaphore(concurrency)
-        self._client = httpx.AsyncClient(
+        self._free: asyncio.Queue[httpx.AsyncClient] = asyncio.Queue()
+        tls = httpx.create_ssl_context()  # one for all: each costs some 15 ms to make
+        self._clients = [httpx.AsyncClient(
             timeout=TIMEOUT.total_seconds(), follow_redirects=False, trust_env=False,
-            transport=transport, limits=httpx.Limits(max_connections=concurrency,
-                                                     max_keepalive_connections=concurrency))
+            verify=tls, transport=transport,
+            limits=httpx.Limits(max_connections=1, max_keepalive_connections=1))
+            for _ in range(concurrency)]
+        for client in self._clients:
+            self._free.put_nowait(client)
 
     async def __aenter__(self) -> "Sender":
         return self
@@ -128,40 +135,49 @@ class Sender:
         await self.aclose()
 
     async def aclose(self) -> None:
-        await self._client.aclose()
+        for client in self._clients:
+            await client.aclose()
 
     async def send(self, url: str, message: Message) -> AttemptResult:
         """One attempt to POST `message` to `url`; what came of it, never raising for
         what the endpoint or the network did."""
-        async with self._slots:
-            attempted_at = self._clock()
-            started = time.monotonic()
-            outcome: dict[str, Any]
-            try:
-                async with asyncio.timeout(TIMEOUT.total_seconds()):
-                    outcome = await self._post(url, message, attempted_at)
-            except Refused as refused:
-                outcome = {"error": f"refused: {refused.reason}"}
-            except Unresolved as unresolved:
-                outcome = {"error": str(unresolved)[:500]}
-            except (TimeoutError, httpx.TimeoutException):
-                outcome = {"error": f"no answer within {TIMEOUT.total_seconds():.0f} s"}
-            except httpx.HTTPError as error:
-                outcome = {"error": f"{type(error).__name__}: {error}"[:500]}
-            except Exception as error:  # a failed attempt all the same, retried as one
-                log.exception("a webhook message to %s could not be sent", url)
-                outcome = {"error": f"{type(error).__name__}: {error}"[:500]}
-            duration = round((time.monotonic() - started) * 1000)
-            return AttemptResult(attempted_at=attempted_at, duration_ms=duration, **outcome)
+        client = await self._free.get()
+        try:
+            return await self._attempt(client, url, message)
+        finally:
+            self._free.put_nowait(client)
 
-    async def _post(self, url: str, message: Message, now: datetime) -> dict[str, Any]:
+    async def _attempt(self, client: httpx.AsyncClient, url: str,
+                       message: Message) -> AttemptResult:
+        attempted_at = self._clock()
+        started = time.monotonic()
+        outcome: dict[str, Any]
+        try:
+            async with asyncio.timeout(TIMEOUT.total_seconds()):
+                outcome = await self._post(client, url, message, attempted_at)
+        except Refused as refused:
+            outcome = {"error": f"refused: {refused.reason}"}
+        except Unresolved as unresolved:
+            outcome = {"error": str(unresolved)[:500]}
+        except (TimeoutError, httpx.TimeoutException):
+            outcome = {"error": f"no answer within {TIMEOUT.total_seconds():.0f} s"}
+        except httpx.HTTPError as error:
+            outcome = {"error": f"{type(error).__name__}: {error}"[:500]}
+        except Exception as error:  # a failed attempt all the same, retried as one
+            log.exception("a webhook message to %s could not be sent", url)
+            outcome = {"error": f"{type(error).__name__}: {error}"[:500]}
+        duration = round((time.monotonic() - started) * 1000)
+        return AttemptResult(attempted_at=attempted_at, duration_ms=duration, **outcome)
+
+    async def _post(self, client: httpx.AsyncClient, url: str, message: Message,
+                    now: datetime) -> dict[str, Any]:
         target = await pin(url, resolver=self._resolver, allow_private=self._allow_private)
         headers = signed_headers(message, now) | {"host": target.host_header}
         if target.url.scheme == "https":
             headers["connection"] = "close"
-        request = self._client.build_request("POST", target.url, content=message.body,
-                                             headers=headers, extensions=target.extensions)
-        response = await self._client.send(request, stream=True)
+        request = client.build_request("POST", target.url, content=message.body,
+                                       headers=headers, extensions=target.extensions)
+        response = await client.send(request, stream=True)
         try:
             head = await _head(response)
         finally:
