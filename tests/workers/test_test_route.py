@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from httpx import AsyncClient
 
 from salescore.api.app import create_app
-from salescore.api.v1.integrations.webhook_test import webhook_resolver
+from salescore.api.deps import webhook_resolver
 from salescore.services.integrations.guard import Address, Resolver
 from tests.factories import Tenant, asgi_client, make_user, new_tenant
 from tests.workers.receiver import Answer, Receiver

@@ -1,4 +1,5 @@
-"""Dependencies every route shares: the unit of work, the caller, `If-Match`."""
+"""Dependencies every route shares: the unit of work, the caller, `If-Match`; and how
+webhook endpoints' hosts are resolved (when saved, and for a test message)."""
 
 from typing import Annotated
 
@@ -14,6 +15,7 @@ from salescore.repositories.unit_of_work import UnitOfWork
 from salescore.services.access.auth import Identity, api_key_identity, user_identity
 from salescore.services.access.caller_cache import credential_key
 from salescore.services.access.credentials import is_api_key
+from salescore.services.integrations.guard import Resolver, system_resolver
 
 
 async def app_state(request: Request) -> AppState:
@@ -128,3 +130,11 @@ IfMatchDep = Annotated[int | None, Depends(expected_version)]
 
 def etag(version: int) -> str:
     return f'"{version}"'
+
+
+async def webhook_resolver() -> Resolver:
+    """How webhook endpoints' hosts are resolved (tests override it)."""
+    return system_resolver
+
+
+ResolverDep = Annotated[Resolver, Depends(webhook_resolver)]

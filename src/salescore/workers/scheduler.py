@@ -73,11 +73,11 @@ async def _disable_failing_endpoints(context: WorkerContext, now: datetime) -> i
     failing_before = now - FAILING_LIMIT
     uow = UnitOfWork(context.sessions)
     async with uow:
-        failing = await uow.jobs.failing_endpoints(failing_before)
+        failing = await uow.deliveries.failing_endpoints(failing_before)
     disabled = 0
     for organization_id, endpoint_id in failing:
         async with uow:
-            url = await uow.jobs.lock_failing_endpoint(
+            url = await uow.deliveries.lock_failing_endpoint(
                 organization_id, endpoint_id, failing_before)
             if url is None or not await disable_and_tell(
                     uow, organization_id=organization_id, endpoint_id=endpoint_id, url=url,

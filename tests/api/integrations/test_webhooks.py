@@ -12,7 +12,7 @@ import pytest
 from fastapi import FastAPI
 from httpx import AsyncClient
 
-from salescore.api.v1.integrations.webhook_test import webhook_resolver
+from salescore.api.deps import webhook_resolver
 from salescore.domain.events import EVENT_TYPES
 from tests.api.integrations.webhook_factories import (
     URL,

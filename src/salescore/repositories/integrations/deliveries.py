@@ -170,6 +170,25 @@ class DeliveryRepository:
         since: datetime | None = (await self._session.execute(stmt)).scalar()
         return since
 
+    async def failing_endpoints(self, failing_before: datetime) -> list[tuple[int, int]]:
+        """(organization id, endpoint id) of every active webhook endpoint, of any
+        organization, failing since `failing_before` or earlier."""
+        stmt = (select(e.c.organization_id, e.c.id)
+                .where(e.c.active, e.c.failing_since <= failing_before)
+                .order_by(e.c.organization_id, e.c.id))
+        return [(row.organization_id, row.id) for row in await self._session.execute(stmt)]
+
+    async def lock_failing_endpoint(self, organization_id: int, endpoint_id: int,
+                                    failing_before: datetime) -> str | None:
+        """Lock the endpoint while it is still active and failing since `failing_before`
+        (a delivery that succeeded meanwhile clears that); its URL, else None."""
+        stmt = (select(e.c.url)
+                .where(e.c.organization_id == organization_id, e.c.id == endpoint_id,
+                       e.c.active, e.c.failing_since <= failing_before)
+                .with_for_update())
+        url: str | None = (await self._session.execute(stmt)).scalar()
+        return url
+
     async def disable_endpoint(self, organization_id: int, endpoint_id: int, *, reason: str,
                                now: datetime) -> bool:
         """Make the endpoint inactive (`disabled_at` now, `disabled_reason`), and end its

@@ -1,5 +1,4 @@
-"""The scheduled jobs' due times (`scheduled_jobs`, one row per job, across organizations),
-and what the jobs look for across organizations.
+"""The scheduled jobs' due times (`scheduled_jobs`, one row per job, across organizations).
 
 A worker claims a job by locking its row while it is due (`FOR UPDATE SKIP LOCKED`): a
 second worker skips the locked row and, once the first has committed the next due time,
@@ -13,10 +12,9 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from salescore.repositories.integrations.models import scheduled_jobs, webhook_endpoints
+from salescore.repositories.integrations.models import scheduled_jobs
 
 j = scheduled_jobs
-e = webhook_endpoints
 
 
 class JobRepository:
@@ -42,22 +40,3 @@ class JobRepository:
         """Record a run of the claimed job: when, how it ended, when it is due again."""
         await self._session.execute(update(j).where(j.c.name == name).values(
             last_run_at=ran_at, last_error=error, due_at=due_at))
-
-    async def failing_endpoints(self, failing_before: datetime) -> list[tuple[int, int]]:
-        """(organization id, endpoint id) of every active webhook endpoint, of any
-        organization, failing since `failing_before` or earlier."""
-        stmt = (select(e.c.organization_id, e.c.id)
-                .where(e.c.active, e.c.failing_since <= failing_before)
-                .order_by(e.c.organization_id, e.c.id))
-        return [(row.organization_id, row.id) for row in await self._session.execute(stmt)]
-
-    async def lock_failing_endpoint(self, organization_id: int, endpoint_id: int,
-                                    failing_before: datetime) -> str | None:
-        """Lock the endpoint while it is still active and failing since `failing_before`
-        (a delivery that succeeded meanwhile clears that); its URL, else None."""
-        stmt = (select(e.c.url)
-                .where(e.c.organization_id == organization_id, e.c.id == endpoint_id,
-                       e.c.active, e.c.failing_since <= failing_before)
-                .with_for_update())
-        url: str | None = (await self._session.execute(stmt)).scalar()
-        return url

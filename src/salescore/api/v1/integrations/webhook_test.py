@@ -1,27 +1,16 @@
 """`POST /v1/webhook-endpoints/{endpoint_id}/test`: a test message sent at once."""
 
 from datetime import UTC, datetime
-from typing import Annotated
 
-from fastapi import Depends
 from pydantic import BaseModel, Field
 
-from salescore.api.deps import AppStateDep, CallerDep, UnitOfWorkDep
+from salescore.api.deps import AppStateDep, CallerDep, ResolverDep, UnitOfWorkDep
 from salescore.api.errors import problem_responses
 from salescore.api.routing import Router
 from salescore.api.v1.schemas import Id
-from salescore.services.integrations.guard import Resolver, system_resolver
 from salescore.services.integrations.sending import Sender, send_test
 
 router = Router(tags=["webhooks"])
-
-
-async def webhook_resolver() -> Resolver:
-    """How endpoint hosts are resolved (tests override it)."""
-    return system_resolver
-
-
-ResolverDep = Annotated[Resolver, Depends(webhook_resolver)]
 
 
 class WebhookTestResult(BaseModel):

@@ -7,7 +7,14 @@ from typing import Annotated
 
 from fastapi import Depends, Response, status
 
-from salescore.api.deps import AppStateDep, CallerDep, IfMatchDep, UnitOfWorkDep, etag
+from salescore.api.deps import (
+    AppStateDep,
+    CallerDep,
+    IfMatchDep,
+    ResolverDep,
+    UnitOfWorkDep,
+    etag,
+)
 from salescore.api.errors import problem_responses
 from salescore.api.listing import Filter, ListRequest, PageOf, list_parameters, page_response
 from salescore.api.routing import Router
@@ -23,7 +30,6 @@ from salescore.api.v1.integrations.webhook_schemas import (
     Recovery,
     RecoveryAnswer,
 )
-from salescore.api.v1.integrations.webhook_test import ResolverDep
 from salescore.api.v1.schemas import Id
 from salescore.domain.integrations.webhooks import DeliveryStatus, Endpoint
 from salescore.services.integrations import webhooks
