@@ -1,4 +1,5 @@
-"""The `salescore` command: serve, worker, migrate, openapi, create-organization, prune."""
+"""The `salescore` command: serve, worker, migrate, openapi, create-organization, prune,
+import."""
 
 import argparse
 import asyncio
@@ -14,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from salescore.database_server import database_url, migrate, release_embedded
 from salescore.domain.errors import DomainError
+from salescore.domain.integrations.imports import ImportFormat, ImportMode, ImportResource
 from salescore.settings import Settings
 
 if TYPE_CHECKING:
@@ -127,11 +129,12 @@ def _worker(settings: Settings, args: argparse.Namespace) -> None:
     """Migrates, then runs the background loops (webhook delivery, ...) until SIGTERM or
     Ctrl-C; then lets the work in hand finish within `shutdown_grace_seconds`, gives
     back what is left (see workers/runner.py) and exits 0."""
+    from salescore.api.v1.integrations.import_rows import ImportRowRules
     from salescore.workers.runner import run_worker
 
     url = database_url(settings)
     migrate(url)
-    asyncio.run(run_worker(settings, url))
+    asyncio.run(run_worker(settings, url, import_rows=ImportRowRules()))
 
 
 def _migrate(settings: Settings, args: argparse.Namespace) -> None:
@@ -197,6 +200,23 @@ def _prune(settings: Settings, args: argparse.Namespace) -> None:
     print(json.dumps({"events_deleted": asyncio.run(run())}))
 
 
+def _import(settings: Settings, args: argparse.Namespace) -> None:
+    """Uploads a file to a running server, follows the import, exits with its outcome
+    (see import_client.py for the codes)."""
+    from salescore.import_client import ImportRequest, import_file, server_url
+
+    api_key = args.api_key or os.environ.get("SALESCORE_API_KEY")
+    if not api_key:
+        print("salescore import: pass --api-key or set SALESCORE_API_KEY", file=sys.stderr)
+        raise SystemExit(2)
+    url = server_url(args.url or os.environ.get("SALESCORE_URL"), host=settings.host,
+                     port=settings.port)
+    request = ImportRequest(path=args.file, resource=args.resource, format=args.format,
+                            mode=args.mode, validate_only=args.validate_only,
+                            default_owner_id=args.default_owner_id)
+    raise SystemExit(import_file(request, url=url, api_key=api_key))
+
+
 def _at_least_one(text: str) -> int:
     try:
         number = int(text)
@@ -237,6 +257,21 @@ def parser() -> argparse.ArgumentParser:
     commands.add_parser(
         "prune", help="drop events past retention and expired idempotency keys"
     ).set_defaults(run=_prune)
+    imports = commands.add_parser(
+        "import", help="upload a CSV or NDJSON file to a running server and follow it")
+    imports.add_argument("file", type=Path)
+    imports.add_argument("--resource", required=True, choices=list(ImportResource))
+    imports.add_argument("--mode", choices=list(ImportMode), default=ImportMode.PER_ROW)
+    imports.add_argument("--format", choices=list(ImportFormat),
+                         help="default: from the extension (.csv, .ndjson, .jsonl)")
+    imports.add_argument("--validate-only", action="store_true",
+                         help="check every row, write nothing")
+    imports.add_argument("--default-owner-id", type=_at_least_one,
+                         help="the owner of rows that name none (default: the caller)")
+    imports.add_argument("--url", help="the server (default SALESCORE_URL, else "
+                                       "http://SALESCORE_HOST:SALESCORE_PORT)")
+    imports.add_argument("--api-key", help="an API key or token (default SALESCORE_API_KEY)")
+    imports.set_defaults(run=_import)
     return root
 
 

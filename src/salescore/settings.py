@@ -38,6 +38,8 @@ class Settings(BaseSettings):
         default=16_777_216, gt=0,
         description="The largest e-signature callback body (it may carry the signed PDF).",
     )
+    import_max_bytes: int = Field(
+        default=2 * 1024**3, gt=0, description="The largest import file (POST /v1/imports).")
     public_url: str | None = Field(
         default=None,
         description="The base of public quote links; unset: http://<host>:<port> of serve.",

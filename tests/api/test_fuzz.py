@@ -10,6 +10,7 @@ record that does not exist, a duplicate name), and that is a documented 4xx, not
 The run is reproducible: the seed is fixed, printed, and taken from SALESCORE_FUZZ_SEED
 when set; SALESCORE_FUZZ_EXAMPLES sets the examples per operation."""
 
+import json
 import os
 from collections.abc import Iterator
 from typing import Any
@@ -17,6 +18,7 @@ from typing import Any
 import pytest
 import schemathesis
 from fastapi import FastAPI
+from hypothesis import strategies as st
 from schemathesis.config import SchemathesisConfig
 from schemathesis.python.asgi import shutdown_lifespans
 
@@ -33,6 +35,12 @@ CONFIG = SchemathesisConfig.from_dict({
                    "with-security-parameters": False},
     "checks": {"positive_data_acceptance": {"enabled": False}},
 })
+# An import's NDJSON body is raw bytes to schemathesis: lines of small objects, or noise.
+schemathesis.openapi.media_type("application/x-ndjson", st.one_of(
+    st.binary(max_size=200),
+    st.lists(st.dictionaries(st.text(max_size=8), st.text(max_size=8), max_size=3),
+             max_size=3).map(lambda rows: "".join(json.dumps(r) + "\n" for r in rows)
+                             .encode())))
 # The spec needs no database: an app that never connects gives it, and the app that
 # answers (`fuzzed_app`) is named on each call.
 contract = schemathesis.openapi.from_dict(

@@ -220,7 +220,9 @@ def slow_upload(base: str, api_key: object, seconds: float) -> Iterator[Future[h
                              headers={"Authorization": f"Bearer {api_key}",
                                       "Content-Type": "application/json"})
         assert in_flight.wait(timeout=10), "the request never started"
-        time.sleep(0.3)
+        # Until the server has read the request's headers, a stopping server may close the
+        # connection as idle (uvicorn does): give a busy machine time to read them.
+        time.sleep(1.0)
         yield answer
 
 

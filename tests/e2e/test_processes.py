@@ -217,7 +217,7 @@ def test_sigterm_drains_every_worker_exits_0_and_stops_the_embedded_database(
     api_key = create_organization(env, "term@acme.test")["api_key"]
     postmaster = postmaster_pid(data_dir)
     assert postmaster is not None and alive(postmaster)
-    with slow_upload(server.base, api_key, seconds=2) as answer:
+    with slow_upload(server.base, api_key, seconds=3) as answer:
         server.process.send_signal(signal.SIGTERM)
         assert refuses_connections(server.base), "new connections still accepted"
         assert not answer.done(), "the request ended before the server stopped listening"

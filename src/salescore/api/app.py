@@ -26,7 +26,9 @@ from salescore.api.v1.activities import activities, notifications
 from salescore.api.v1.activities import settings as settings_api
 from salescore.api.v1.customers import customers
 from salescore.api.v1.feed import events
-from salescore.api.v1.integrations import esign, webhook_test, webhooks
+from salescore.api.v1.integrations import esign, imports, leads, webhook_test, webhooks
+from salescore.api.v1.integrations.import_rows import ImportRowRules
+from salescore.api.v1.integrations.imports import UPLOADS as IMPORT_UPLOADS
 from salescore.api.v1.integrations.schemas import CALLBACKS
 from salescore.api.v1.quotes import products, public, quotes
 from salescore.api.v1.quotes import templates as quote_templates
@@ -84,7 +86,8 @@ def create_app(settings: Settings, database_url: str, *, worker: bool = False) -
         background = None
         if worker:
             background = Worker(WorkerContext(settings=settings, engine=engine,
-                                              sessions=make_sessions(engine)), default_loops())
+                                              sessions=make_sessions(engine),
+                                              import_rows=ImportRowRules()), default_loops())
             background.start()
         # What start-up made lives as long as the process: keep it out of the collector's
         # full passes, which otherwise rescan it while a large answer is being built.
@@ -111,16 +114,17 @@ def create_app(settings: Settings, database_url: str, *, worker: bool = False) -
                    exchange_rates.router, pipeline.router, history.router,
                    sales_orders.router, products.router, quote_templates.router,
                    quotes.router, public.router, esign.router, webhooks.router,
-                   webhook_test.router]:
+                   webhook_test.router, imports.router, leads.router]:
         app.include_router(router)
     app.router.routes.insert(0, FirstRoutes(routes_of(opportunities.router,
                                                       opportunities.BUSIEST)))
     check_lean_routes(app.routes)
-    app.add_middleware(Idempotency)
+    app.add_middleware(Idempotency, streamed=frozenset({IMPORT_UPLOADS}))
     app.add_middleware(MethodNotAllowed, answer=method_not_allowed)
     app.add_middleware(RateLimits, settings=settings)
     app.add_middleware(RequestContext, max_body=settings.max_body_bytes,
-                       larger=(CALLBACKS, settings.max_callback_body_bytes))
+                       larger=((CALLBACKS, settings.max_callback_body_bytes),
+                               (IMPORT_UPLOADS, settings.import_max_bytes)))
     app.add_middleware(RequestMetrics)
     app.openapi = lambda: openapi_of(app)  # type: ignore[method-assign]
     return app

@@ -1,7 +1,12 @@
 """Exports of a filtered list as CSV, Excel (xlsx) or PDF (DESIGN.md: "Exports: CSV, xlsx
 and PDF of any filtered list"). A list route's filters pick the rows; `format` picks the
 file. Times are UTC. Text cells that a spreadsheet would take for a formula (`=`, `+`,
-`-`, `@` first) get a leading apostrophe in CSV, and are stored as text in xlsx.
+`-`, `@`, a tab or a carriage return first) get a leading apostrophe in CSV, and are
+stored as text in xlsx.
+
+Here: the formats and their bounds, and small tables built in memory (a report, the sales
+processes). The lists of opportunities, customers and activities, of any size, are
+streamed instead (export_streams.py).
 
 Bounds (API.md): xlsx holds at most 1,048,575 data rows (a sheet's rows less the header)
 and PDF at most 10,000; past those the export is refused (422 naming `format`, saying to
@@ -18,12 +23,11 @@ from enum import StrEnum
 from typing import Any
 
 from fastapi import Response
-from fpdf import FPDF
-from openpyxl import Workbook  # type: ignore[import-untyped]
-from openpyxl.styles import Font  # type: ignore[import-untyped]
 
+from salescore.api.export_files import FONT, XlsxFile, unicode_pdf
 from salescore.api.listing import ListRequest
 from salescore.domain.errors import InvalidInput
+from salescore.repositories.exports import FORMULA_STARTS
 
 Cell = str | int | bool | Decimal | datetime | None
 
@@ -99,45 +103,31 @@ def _csv(table: Table) -> bytes:
     writer = csv.writer(out)
     writer.writerow(table.columns)
     for row in table.rows:
-        writer.writerow(["'" + v if isinstance(v, str) and v[:1] in "=+-@" and v else _text(v)
-                         for v in row])
+        writer.writerow(["'" + v if isinstance(v, str) and v.startswith(FORMULA_STARTS)
+                         else _text(v) for v in row])
     return ("\ufeff" + out.getvalue()).encode()  # the BOM makes Excel read UTF-8
 
 
 def _xlsx(table: Table) -> bytes:
-    book = Workbook()
-    sheet = book.active
-    sheet.title = table.title[:31]
-    sheet.append(list(table.columns))
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    for row in table.rows:
-        sheet.append([v.astimezone(UTC).replace(tzinfo=None) if isinstance(v, datetime) else v
-                      for v in row])
-        for cell in sheet[sheet.max_row]:
-            if isinstance(cell.value, str):
-                cell.data_type = "s"
-    sheet.freeze_panes = "A2"
+    book = XlsxFile(table.title, table.columns)
+    book.add(table.rows)
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
 
 
-def _latin1(text: str) -> str:
-    """The PDF core fonts cover Latin-1 (the Nordic letters included); others become ?."""
-    return text.encode("latin-1", "replace").decode("latin-1")
-
-
 def _pdf(table: Table) -> bytes:
-    pdf = FPDF(orientation="landscape", format="A4")
+    """A small table, its cells wrapped to fit (a list of any length is drawn by
+    export_files.PdfFile instead, a line a row)."""
+    pdf = unicode_pdf()
     pdf.set_auto_page_break(auto=True, margin=10)
     pdf.add_page()
-    pdf.set_font("Helvetica", style="B", size=12)
-    pdf.cell(text=_latin1(table.title), new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font("Helvetica", size=7)
+    pdf.set_font(FONT, style="B", size=12)
+    pdf.cell(text=table.title, new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(FONT, size=7)
     with pdf.table(repeat_headings=1) as grid:
         for row in [table.columns, *table.rows]:
             line = grid.row()
             for value in row:
-                line.cell(_latin1(_text(value)))
+                line.cell(_text(value))
     return bytes(pdf.output())

@@ -119,6 +119,21 @@ def refuse_unknown(request: Request, known: frozenset[str] | set[str], what: str
         raise InvalidInput.of(unknown[0], f"is not a parameter of this {what}")
 
 
+def sort_parameter(sorts: Sequence[str]) -> inspect.Parameter:
+    """`sort`: one of `sorts`, ascending, or descending with a `-` first; `id` unless
+    given."""
+    return inspect.Parameter("sort", inspect.Parameter.KEYWORD_ONLY, annotation=Annotated[
+        str, Query(description=f"One of {', '.join(sorts)}; `-` for descending.")],
+        default="id")
+
+
+def read_sort(raw: str, sorts: Sequence[str]) -> Sort:
+    sort = Sort.parse(raw)
+    if sort.field not in sorts:
+        raise InvalidInput.of("sort", f"must be one of {', '.join(sorts)}")
+    return sort
+
+
 def list_parameters(resource: str, filters: Sequence[Filter],
                     sorts: Sequence[str] = ("id",),
                     others: Collection[str] = ()) -> Callable[..., Any]:
@@ -134,9 +149,7 @@ def list_parameters(resource: str, filters: Sequence[Filter],
         inspect.Parameter("cursor", inspect.Parameter.KEYWORD_ONLY, annotation=Annotated[
             str | None, Query(description="`next_cursor` of the previous page.")],
             default=None),
-        inspect.Parameter("sort", inspect.Parameter.KEYWORD_ONLY, annotation=Annotated[
-            str, Query(description=f"One of {', '.join(sorts)}; `-` for descending.")],
-            default="id"),
+        sort_parameter(sorts),
         *read.parameters,
     ]
     known = read.names | {"limit", "cursor", "sort", *others}
@@ -144,9 +157,7 @@ def list_parameters(resource: str, filters: Sequence[Filter],
     async def dependency(**kwargs: Any) -> ListRequest:
         refuse_unknown(kwargs.pop("request"), known, "list")
         state, caller = kwargs.pop("state"), kwargs.pop("caller")
-        sort = Sort.parse(kwargs.pop("sort"))
-        if sort.field not in sorts:
-            raise InvalidInput.of("sort", f"must be one of {', '.join(sorts)}")
+        sort = read_sort(kwargs.pop("sort"), sorts)
         limit, cursor = kwargs.pop("limit"), kwargs.pop("cursor")
         scope = f"{resource}:{sort.field}:{int(sort.descending)}"
         after = None

@@ -24,8 +24,8 @@ MAX_KEY_LENGTH = 255
 
 class RequestContext:
     """Gives each request an id (`X-Request-ID`, taken from the caller when sane) and refuses
-    bodies over `max_body` bytes (or the `larger` limit of its path), whether announced by
-    Content-Length or streamed.
+    bodies over `max_body` bytes (or the limit `larger` gives its path), whether announced
+    by Content-Length or streamed.
 
     A request the server cancels because it is stopping (still running when the SIGTERM
     grace period ends) is answered 503 problem+json with `Retry-After`, not the server's
@@ -34,8 +34,8 @@ class RequestContext:
     off, as only a closed connection can tell the client then."""
 
     def __init__(self, app: ASGIApp, max_body: int,
-                 larger: tuple[str, int] | None = None) -> None:
-        """`larger`: a path prefix whose requests may carry bodies up to its own limit."""
+                 larger: tuple[tuple[str, int], ...] = ()) -> None:
+        """`larger`: path prefixes whose requests may carry bodies up to their own limit."""
         self.app = app
         self.max_body = max_body
         self.larger = larger
@@ -47,9 +47,8 @@ class RequestContext:
         given, length = _request_id_and_length(scope["headers"])
         request_id = given if 0 < len(given) <= 64 and given.isascii() else secrets.token_hex(8)
         scope.setdefault("state", {})["request_id"] = request_id
-        limit = self.max_body
-        if self.larger is not None and scope["path"].startswith(self.larger[0]):
-            limit = self.larger[1]
+        limit = next((size for prefix, size in self.larger
+                      if scope["path"].startswith(prefix)), self.max_body)
         if length is not None and length.isdigit() and int(length) > limit:
             await problem(413, "the request body is larger than the service accepts",
                           request=Request(scope))(scope, receive, send)
@@ -102,13 +101,16 @@ def _request_id_and_length(raw: list[tuple[bytes, bytes]]) -> tuple[str, str | N
 class Idempotency:
     """`Idempotency-Key` on a POST: the first answer is kept per caller and route and
     replayed for the caller's retry with the same body (see services/feed/idempotency.py
-    for the rules). A credential that no longer works gets the route's own 401."""
+    for the rules). A credential that no longer works gets the route's own 401. The
+    `streamed` paths, whose bodies are too large to hold, take the key themselves."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, streamed: frozenset[str] = frozenset()) -> None:
         self.app = app
+        self.streamed = streamed
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] != "POST":  # a lifespan has no headers
+        if (scope["type"] != "http" or scope["method"] != "POST"  # a lifespan has no headers
+                or scope["path"] in self.streamed):
             await self.app(scope, receive, send)
             return
         headers = Headers(scope=scope)

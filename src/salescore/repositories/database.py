@@ -3,6 +3,7 @@
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from asyncpg import UniqueViolationError
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import (
@@ -53,10 +54,13 @@ async def is_reachable(engine: AsyncEngine) -> bool:
 
 @asynccontextmanager
 async def unique_or_conflict(detail: str) -> AsyncIterator[None]:
-    """A unique constraint violated inside becomes a Conflict: a concurrent writer took the
-    value between the service's check and this write."""
+    """A unique constraint violated inside (through SQLAlchemy, or a prepared statement on
+    the driver) becomes a Conflict: a concurrent writer took the value between the
+    service's check and this write."""
     try:
         yield
+    except UniqueViolationError:
+        raise Conflict(detail) from None
     except IntegrityError as error:
         if getattr(error.orig, "sqlstate", None) == UNIQUE_VIOLATION:
             raise Conflict(detail) from None

@@ -47,23 +47,30 @@ def _after(position: Position, column: ColumnElement[Any], id_column: ColumnElem
     )
 
 
-def _order(query: ListQuery, columns: Columns,
-           id_column: ColumnElement[Any]) -> list[ColumnElement[Any]]:
+def order_of(query: ListQuery, columns: Columns,
+             id_column: ColumnElement[Any]) -> list[ColumnElement[Any]]:
+    """The list's order: its sort field, NULLs last, then the id."""
     sort_column = _column(columns, query.sort.field, "sort")
     if query.sort.descending:
         return [sort_column.desc().nulls_last(), id_column.desc()]
     return [sort_column.asc().nulls_last(), id_column.asc()]
 
 
+def filtered(stmt: Select[Any], query: ListQuery, columns: Columns) -> Select[Any]:
+    """`stmt` with every condition of the list (AND)."""
+    for condition in query.conditions:
+        stmt = stmt.where(where(condition, _column(columns, condition.field)))
+    return stmt
+
+
 def apply_query(stmt: Select[Any], query: ListQuery, columns: Columns,
                 id_column: ColumnElement[Any]) -> Select[Any]:
     """Filters, order, keyset position and limit (one row more, to see if a page follows)."""
-    for condition in query.conditions:
-        stmt = stmt.where(where(condition, _column(columns, condition.field)))
+    stmt = filtered(stmt, query, columns)
     sort_column = _column(columns, query.sort.field, "sort")
     if query.after is not None:
         stmt = stmt.where(_after(query.after, sort_column, id_column, query.sort.descending))
-    return stmt.order_by(*_order(query, columns, id_column)).limit(query.limit + 1)
+    return stmt.order_by(*order_of(query, columns, id_column)).limit(query.limit + 1)
 
 
 def ids_first(stmt: Select[Any], query: ListQuery, columns: Columns,
@@ -73,7 +80,7 @@ def ids_first(stmt: Select[Any], query: ListQuery, columns: Columns,
     each row, such as subqueries), in the same order."""
     page = apply_query(stmt.with_only_columns(id_column), query, columns, id_column)
     return rows.where(id_column.in_(page.correlate(None))).order_by(
-        *_order(query, columns, id_column))
+        *order_of(query, columns, id_column))
 
 
 async def fetch_page(session: AsyncSession, stmt: Select[Any], query: ListQuery,

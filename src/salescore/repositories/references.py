@@ -1,16 +1,29 @@
-"""Checking that the records a request names are the organization's."""
+"""Checking that the records a request names are the organization's, and finding those it
+names by a name (or an e-mail) rather than an id."""
 
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import BindParameter, ColumnElement, Table, bindparam, exists, select
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Select,
+    Table,
+    bindparam,
+    exists,
+    func,
+    literal,
+    select,
+    union_all,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from salescore.domain.access.organization import Organization
+from salescore.domain.integrations.leads import Named
 from salescore.repositories.access.models import organizations, users
 from salescore.repositories.access.organizations import ORGANIZATION_COLUMNS, organization_of
 from salescore.repositories.customers.models import contacts, customers
-from salescore.repositories.prepared import Prepared, fetchrow
+from salescore.repositories.prepared import Prepared, fetch, fetchrow
 from salescore.repositories.sales.models import (
     campaigns,
     loss_reasons,
@@ -24,9 +37,17 @@ TABLE_OF_FIELD: dict[str, Table] = {
     "type_id": opportunity_types, "source_id": sources, "campaign_id": campaigns,
     "loss_reason_id": loss_reasons, "opportunity_id": opportunities,
 }
+# What a request may name by a text of the record's instead of its id: the table and the
+# column compared (case-insensitively).
+NAMED_BY: dict[str, tuple[Table, str]] = {
+    "type": (opportunity_types, "name"), "source": (sources, "name"),
+    "campaign": (campaigns, "name"), "owner_email": (users, "email"),
+}
 _ORG: BindParameter[int] = bindparam("organization_id")
 # One prepared statement per combination of fields checked (and the organization or not).
 _CHECKS: dict[tuple[tuple[str, ...], bool, bool], Prepared] = {}
+# One per combination of fields named.
+_NAMED: dict[tuple[str, ...], Prepared] = {}
 
 
 def _checked(values: dict[str, Any]) -> tuple[str, ...]:
@@ -57,6 +78,18 @@ def _statement(fields: tuple[str, ...], contact_of_customer: bool,
                 if with_organization else select(*labelled))
         _CHECKS[key] = Prepared.of(stmt)
     return _CHECKS[key]
+
+
+def _named_statement(fields: tuple[str, ...]) -> Prepared:
+    if fields not in _NAMED:
+        parts: list[Select[Any]] = []
+        for field in fields:
+            table, column = NAMED_BY[field]
+            parts.append(select(literal(field).label("field"), table.c.id, table.c.active)
+                         .where(table.c.organization_id == _ORG,
+                                func.lower(table.c[column]) == func.lower(bindparam(field))))
+        _NAMED[fields] = Prepared.of(parts[0] if len(parts) == 1 else union_all(*parts))
+    return _NAMED[fields]
 
 
 class ReferenceRepository:
@@ -93,3 +126,19 @@ class ReferenceRepository:
             given["customer_id"] = values["customer_id"]
         return await fetchrow(self._session, prepared, organization_id=organization_id,
                               **given)
+
+    async def named(self, organization_id: int,
+                    values: dict[str, str]) -> dict[str, list[Named]]:
+        """For each field of `values` (keys of NAMED_BY), the organization's records whose
+        name (or e-mail) is the value given, whatever its case, lowest id first. One round
+        trip."""
+        fields = tuple(field for field in NAMED_BY if field in values)
+        found: dict[str, list[Named]] = {field: [] for field in fields}
+        if not fields:
+            return found
+        rows = await fetch(self._session, _named_statement(fields),
+                           organization_id=organization_id,
+                           **{field: values[field] for field in fields})
+        for row in sorted(rows, key=lambda r: r["id"]):
+            found[row["field"]].append(Named(id=row["id"], active=row["active"]))
+        return found

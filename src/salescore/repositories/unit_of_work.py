@@ -12,13 +12,14 @@ its transaction only on the first statement it runs itself, so a use case whose 
 statement is a hot one (repositories/prepared.py) cost an empty statement first: a round
 trip less for every write."""
 
-from collections.abc import Callable
+import contextlib
+from collections.abc import AsyncIterator, Callable
 from types import TracebackType
 from typing import Any, Generic, Self, TypeVar, cast
 from weakref import WeakKeyDictionary
 
 from asyncpg import Connection as DriverConnection
-from sqlalchemy import Connection, event
+from sqlalchemy import Connection, event, text
 from sqlalchemy.engine.interfaces import AdaptedConnection
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session, SessionTransaction
@@ -35,14 +36,16 @@ from salescore.repositories.activities.activities import ActivityRepository
 from salescore.repositories.activities.inbox import InboxRepository
 from salescore.repositories.customers.customers import ContactRepository, CustomerRepository
 from salescore.repositories.database import concurrent_failure
+from salescore.repositories.exports import ExportRepository
 from salescore.repositories.feed.events import EventRepository
 from salescore.repositories.feed.idempotency import IdempotencyRepository
 from salescore.repositories.integrations.deliveries import DeliveryRepository
 from salescore.repositories.integrations.esign import EsignRepository
+from salescore.repositories.integrations.imports import ImportRepository
 from salescore.repositories.integrations.jobs import JobRepository
 from salescore.repositories.integrations.queues import QueueRepository
 from salescore.repositories.integrations.webhooks import WebhookRepository
-from salescore.repositories.prepared import PooledReader
+from salescore.repositories.prepared import PooledReader, driver
 from salescore.repositories.quotes.products import ProductRepository
 from salescore.repositories.quotes.quotes import QuoteRepository
 from salescore.repositories.quotes.templates import QuoteTemplateRepository
@@ -62,6 +65,10 @@ R = TypeVar("R")
 _AUTOCOMMIT: "WeakKeyDictionary[AsyncEngine, AsyncEngine]" = WeakKeyDictionary()
 _BEGUN = "salescore.begun"
 _BEGIN = "BEGIN ISOLATION LEVEL READ COMMITTED"
+# A step's savepoint is released as the next one is made, in one round trip.
+_SAVEPOINT = "SAVEPOINT step"
+_NEXT_SAVEPOINT = "RELEASE SAVEPOINT step; SAVEPOINT step"
+_ROLLBACK_TO = "ROLLBACK TO SAVEPOINT step"
 
 
 def _autocommit(engine: AsyncEngine) -> AsyncEngine:
@@ -127,8 +134,10 @@ class UnitOfWork:
     deliveries = _Repository(DeliveryRepository)
     queues = _Repository(QueueRepository)
     jobs = _Repository(JobRepository)
+    imports = _Repository(ImportRepository)
     products = _Repository(ProductRepository)
     quote_templates = _Repository(QuoteTemplateRepository)
+    exports = _Repository(ExportRepository)
 
     session: AsyncSession
 
@@ -225,3 +234,81 @@ async def _end(session: AsyncSession, how: str) -> None:
             await session.invalidate()
         if how == "COMMIT" or not isinstance(error, Exception):
             raise  # a failed rollback hides nothing: the connection is gone
+
+
+class BatchUnitOfWork(UnitOfWork):
+    """Many use cases in one transaction, each in a savepoint of its own (a bulk import's
+    batch): `open()` begins the transaction and `close(commit=...)` ends it. Meanwhile
+    each use case's `async with uow:` enters `step()`'s savepoint, and its `commit()`
+    keeps its events for `flush()`, which writes those of every step so far (and their
+    notifications) in two statements; `step()` rolls back to its savepoint, the step's
+    events dropped, when the use case raised (the next step releases it as it makes its
+    own), so that one bad row leaves the others as they were. `emitted` counts the events
+    of the last step: a use case that changed nothing emitted none."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        super().__init__(sessions)
+        self._open = False
+        self.emitted = 0
+        self._kept: list[tuple[int, dict[str, Any], DomainEvent]] = []
+        self._stepped = False  # whether a step's savepoint is there to release
+
+    async def open(self) -> None:
+        await super().__aenter__()
+        self._open = True
+        self._stepped = False
+        await self.session.execute(text("SELECT 1"))  # takes the connection: BEGIN
+
+    async def flush(self) -> None:
+        """Write the events the steps kept, and the notifications they give."""
+        kept, self._kept = self._kept, []
+        if kept:
+            await self.events.append(kept)
+            await self.inbox.add([(organization_id, notification)
+                                  for organization_id, actor, event in kept
+                                  for notification in notifications_for(event, actor)])
+
+    async def close(self, *, commit: bool) -> None:
+        if commit:
+            await self.flush()
+        self._kept = []
+        self._open = False
+        if commit:
+            await _end(self.session, "COMMIT")
+            await self.session.commit()
+        await super().__aexit__(None, None, None)
+
+    async def __aenter__(self) -> Self:
+        if not self._open:
+            return await super().__aenter__()
+        self._pending = []
+        return self
+
+    async def __aexit__(self, exc_type: type[BaseException] | None,
+                        exc: BaseException | None, tb: TracebackType | None) -> None:
+        if not self._open:
+            await super().__aexit__(exc_type, exc, tb)
+
+    async def commit(self) -> None:
+        if not self._open:
+            await super().commit()
+            return
+        self.emitted += len(self._pending)
+        self._kept.extend(self._pending)
+        self._pending = []
+
+    @contextlib.asynccontextmanager
+    async def step(self) -> AsyncIterator[None]:
+        """A savepoint around one use case (see the class)."""
+        self.emitted = 0
+        kept = len(self._kept)
+        connection = await driver(self.session)
+        await connection.execute(_NEXT_SAVEPOINT if self._stepped else _SAVEPOINT)
+        self._stepped = True
+        try:
+            yield
+        except BaseException:
+            self._pending = []
+            del self._kept[kept:]
+            await connection.execute(_ROLLBACK_TO)
+            raise

@@ -32,7 +32,7 @@ from salescore.services.integrations.sending import (
     release_claims,
     soonest_due,
 )
-from salescore.workers.context import Loop, WorkerContext
+from salescore.workers.context import Loop, WorkerContext, first_of
 
 log = logging.getLogger("salescore.webhooks")
 LEASE = timedelta(seconds=60)
@@ -81,7 +81,7 @@ class _Deliverer:
         try:
             while not stopping.is_set():
                 wait = await self._round()
-                await _first_of(self._wake, stopping, seconds=wait)
+                await first_of(self._wake, stopping, seconds=wait)
             if self._in_flight:
                 await asyncio.wait(list(self._in_flight))
         except asyncio.CancelledError:
@@ -151,11 +151,3 @@ class _Deliverer:
                               len(unrecorded))
 
 
-async def _first_of(*events: asyncio.Event, seconds: float) -> None:
-    """Wait until one of `events` is set, at most `seconds`."""
-    waiters = [asyncio.create_task(event.wait()) for event in events]
-    try:
-        await asyncio.wait(waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for waiter in waiters:
-            waiter.cancel()

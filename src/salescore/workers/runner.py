@@ -13,9 +13,11 @@ import signal
 from collections.abc import Sequence
 
 from salescore.repositories.database import make_engine, make_sessions
+from salescore.services.integrations.imports import RowRules
 from salescore.settings import Settings
 from salescore.workers.context import Loop, WorkerContext
 from salescore.workers.delivery import deliver_webhooks
+from salescore.workers.imports import import_loop
 from salescore.workers.mail import mail_loop
 from salescore.workers.scheduler import scheduler_loop
 
@@ -33,8 +35,8 @@ def worker_pool_size(settings: Settings) -> int:
 
 
 def default_loops() -> list[Loop]:
-    """What a worker runs: webhook delivery, the scheduled jobs, quote e-mails."""
-    return [deliver_webhooks, scheduler_loop, mail_loop]
+    """What a worker runs: webhook delivery, the scheduled jobs, quote e-mails, imports."""
+    return [deliver_webhooks, scheduler_loop, mail_loop, import_loop]
 
 
 async def _supervised(loop: Loop, context: WorkerContext, stopping: asyncio.Event) -> None:
@@ -101,12 +103,14 @@ class Worker:
 
 
 async def run_worker(settings: Settings, url: str, loops: Sequence[Loop] | None = None,
-                     *, stopping: asyncio.Event | None = None) -> None:
+                     *, stopping: asyncio.Event | None = None,
+                     import_rows: RowRules | None = None) -> None:
     """`salescore worker`: the loops on an engine of their own until SIGTERM or SIGINT
-    (or `stopping`, when given, is set)."""
+    (or `stopping`, when given, is set); `import_rows` from the API layer."""
     stopping = stopping or asyncio.Event()
     engine = make_engine(url, pool_size=worker_pool_size(settings))
-    context = WorkerContext(settings=settings, engine=engine, sessions=make_sessions(engine))
+    context = WorkerContext(settings=settings, engine=engine, sessions=make_sessions(engine),
+                            import_rows=import_rows)
     running = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         running.add_signal_handler(sig, stopping.set)

@@ -232,15 +232,17 @@ class DeliveryRepository:
 
 
 async def listen_for_deliveries(engine: AsyncEngine, wake: Callable[[], None], *,
-                                max_backoff: float = 10.0) -> None:
-    """Call `wake()` on each `NOTIFY salescore_deliveries` (new deliveries committed), on
-    one dedicated connection, until cancelled; remade with backoff when lost (meanwhile
-    the workers' polling finds the work). `wake()` is called on every (re)connection too:
-    what was notified while not listening is then looked for."""
+                                max_backoff: float = 10.0,
+                                channel: str = DELIVERIES_CHANNEL) -> None:
+    """Call `wake()` on each `NOTIFY salescore_deliveries` (new deliveries committed; or
+    on `channel`, such as the imports'), on one dedicated connection, until cancelled;
+    remade with backoff when lost (meanwhile the workers' polling finds the work).
+    `wake()` is called on every (re)connection too: what was notified while not
+    listening is then looked for."""
     backoff = 0.1
     while True:
         try:
-            await _listen(engine, wake)
+            await _listen(engine, wake, channel)
             backoff = 0.1
         except Exception as error:  # whatever broke it, listen again after a pause
             log.warning("deliveries listener: %r; polling meanwhile", error)
@@ -248,7 +250,7 @@ async def listen_for_deliveries(engine: AsyncEngine, wake: Callable[[], None], *
         backoff = min(backoff * 2, max_backoff)
 
 
-async def _listen(engine: AsyncEngine, wake: Callable[[], None]) -> None:
+async def _listen(engine: AsyncEngine, wake: Callable[[], None], channel: str) -> None:
     """Listen until the connection is lost or stops answering (checked every 5 s)."""
     args, options = engine.dialect.create_connect_args(engine.url)
     for option in _SQLALCHEMY_ONLY:
@@ -258,7 +260,7 @@ async def _listen(engine: AsyncEngine, wake: Callable[[], None]) -> None:
     try:
         lost = asyncio.Event()
         connection.add_termination_listener(lambda _: lost.set())
-        await connection.add_listener(DELIVERIES_CHANNEL, lambda *_: wake())
+        await connection.add_listener(channel, lambda *_: wake())
         wake()
         while not lost.is_set():
             with contextlib.suppress(TimeoutError):

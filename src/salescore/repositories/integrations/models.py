@@ -1,9 +1,12 @@
 """Typed table models of the e-signature providers and their callbacks (migration 0009),
-and of the outbound webhooks and the scheduled jobs (migration 0010)."""
+of the outbound webhooks and the scheduled jobs (migration 0010), and of the imports
+(migration 0011)."""
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ARRAY, Text
+from sqlalchemy import ARRAY, BigInteger, Text
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from salescore.repositories.models import Base, identity_key, table_of, tenant_key
@@ -90,6 +93,35 @@ class WebhookAttemptRow(Base):
     response_excerpt: Mapped[str | None] = mapped_column(Text)
 
 
+class ImportRow(Base):
+    __tablename__ = "imports"
+    organization_id: Mapped[int] = tenant_key()
+    id: Mapped[int] = identity_key()
+    resource: Mapped[str] = mapped_column(Text)
+    format: Mapped[str] = mapped_column(Text)
+    mode: Mapped[str] = mapped_column(Text)
+    validate_only: Mapped[bool]
+    status: Mapped[str] = mapped_column(Text)
+    caller: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    default_owner_id: Mapped[int | None] = mapped_column(BigInteger)
+    idempotency_key: Mapped[str | None] = mapped_column(Text)
+    bytes: Mapped[int] = mapped_column(BigInteger)
+    columns: Mapped[list[str] | None] = mapped_column(ARRAY(Text))
+    rows_total: Mapped[int | None] = mapped_column(BigInteger)
+    rows_processed: Mapped[int] = mapped_column(BigInteger)
+    rows_created: Mapped[int] = mapped_column(BigInteger)
+    rows_updated: Mapped[int] = mapped_column(BigInteger)
+    rows_unchanged: Mapped[int] = mapped_column(BigInteger)
+    rows_failed: Mapped[int] = mapped_column(BigInteger)
+    error: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    cancel_requested: Mapped[bool]
+    leased_until: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    created_by: Mapped[int | None] = mapped_column(BigInteger)
+    started_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+
+
 class ScheduledJobRow(Base):
     """Not a tenant table: one row per job of the worker's scheduler."""
 
@@ -106,3 +138,4 @@ webhook_endpoints = table_of(WebhookEndpointRow)
 webhook_deliveries = table_of(WebhookDeliveryRow)
 webhook_attempts = table_of(WebhookAttemptRow)
 scheduled_jobs = table_of(ScheduledJobRow)
+imports = table_of(ImportRow)

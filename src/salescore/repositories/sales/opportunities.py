@@ -12,6 +12,7 @@ from sqlalchemy import (
     BindParameter,
     ColumnElement,
     Select,
+    Text,
     bindparam,
     cast,
     delete,
@@ -103,6 +104,8 @@ _PLACING_KEY = "placing lock"
 _HOLD_STAGES = placing_lock(_ORG, shared=True)  # built once: run through the session
 _BY_EXTERNAL_ID = Prepared.of(select(o.c.id).where(
     o.c.organization_id == _ORG, o.c.external_id == bindparam("external_id")))
+_LOCK_EXTERNAL_ID = Prepared.of(select(func.pg_advisory_xact_lock(func.hashtextextended(
+    func.concat(cast(_ORG, BigInteger), ":", bindparam("external_id", type_=Text)), 0))))
 _DOMAIN_KEYS = tuple(c.key for c in o.c if c.key != "weighted_amount")
 _INSERTED = ("organization_id", *(c.key for c in _STORED))
 # The opportunity and its sellers (earliest added first) in one statement.
@@ -212,8 +215,8 @@ class OpportunityRepository:
 
     async def lock_external_id(self, organization_id: int, external_id: str) -> None:
         """Serialise, until the transaction ends, every writer of this external id."""
-        key = func.hashtextextended(func.concat(organization_id, ":", external_id), 0)
-        await self._session.execute(select(func.pg_advisory_xact_lock(key)))
+        await fetchrow(self._session, _LOCK_EXTERNAL_ID, organization_id=organization_id,
+                       external_id=external_id)
 
     async def add(self, opportunity: Opportunity) -> int:
         """Store a new opportunity with its sellers, in one statement; its id."""
@@ -259,22 +262,9 @@ class OpportunityRepository:
         return [_to_domain(r) for r in rows]
 
     async def list(self, organization_id: int, query: ListQuery) -> Page[Opportunity]:
-        stmt = select(o.c.id).where(o.c.organization_id == organization_id)
-        kept: list[Condition] = []
-        for condition in query.conditions:
-            if condition.field == "q":
-                stmt = stmt.where(text_search(organization_id, condition))
-            elif condition.field == "seller_id":
-                stmt = stmt.where(has_seller(organization_id, condition))
-            elif condition.field == "has_order":
-                ordered = exists().where(orders.c.organization_id == organization_id,
-                                         orders.c.opportunity_id == o.c.id)
-                wanted = bool(condition.value) is (condition.op is Op.EQ)
-                stmt = stmt.where(ordered if wanted else ~ordered)
-            else:
-                kept.append(condition)
-        return await fetch_page(self._session, stmt, replace(query, conditions=tuple(kept)),
-                                LIST_COLUMNS, o.c.id, _to_domain,
+        found, rest = list_filters(organization_id, query)
+        stmt = select(o.c.id).where(o.c.organization_id == organization_id, *found)
+        return await fetch_page(self._session, stmt, rest, LIST_COLUMNS, o.c.id, _to_domain,
                                 rows_of=_SELECT.where(o.c.organization_id == organization_id))
 
     async def _insert_sellers(self, organization_id: int, opportunity_id: int,
@@ -297,6 +287,27 @@ def _pipeline_of(rows: Sequence[Mapping[str, Any]]) -> SalesProcess:
         created_at=first["created_at"], created_by=first["created_by"],
         updated_at=first["updated_at"], updated_by=first["updated_by"],
         version=first["version"])
+
+
+def list_filters(organization_id: int,
+                 query: ListQuery) -> tuple[list[ColumnElement[bool]], ListQuery]:
+    """The list's filters that are not a column's own (`q`, `seller_id`, `has_order`) as
+    SQL, and the query left with the others (its columns' conditions)."""
+    found: list[ColumnElement[bool]] = []
+    kept: list[Condition] = []
+    for condition in query.conditions:
+        if condition.field == "q":
+            found.append(text_search(organization_id, condition))
+        elif condition.field == "seller_id":
+            found.append(has_seller(organization_id, condition))
+        elif condition.field == "has_order":
+            ordered = exists().where(orders.c.organization_id == organization_id,
+                                     orders.c.opportunity_id == o.c.id)
+            wanted = bool(condition.value) is (condition.op is Op.EQ)
+            found.append(ordered if wanted else ~ordered)
+        else:
+            kept.append(condition)
+    return found, replace(query, conditions=tuple(kept))
 
 
 def text_search(organization_id: int, condition: Condition) -> ColumnElement[bool]:

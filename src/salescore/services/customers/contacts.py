@@ -46,14 +46,23 @@ async def create_contact(uow: UnitOfWork, *, caller: Caller, customer_id: int, n
     require(caller, Scope.CUSTOMERS_WRITE)
     values = {"customer_id": customer_id, "name": name, "email": email, "phone": phone,
               "title": title, "external_id": external_id}
+    async with uow:
+        contact = await store_new_contact(uow, caller, values)
+        await uow.commit()
+    return contact
+
+
+async def store_new_contact(uow: UnitOfWork, caller: Caller,
+                            values: dict[str, Any]) -> Contact:
+    """A new contact of a create's fields (with its `customer_id`), stored with its event
+    in the unit of work the caller opened and commits: the customer must exist, and the
+    external id be free."""
     check_contact_details(values)
     org = caller.organization_id
-    async with uow:
-        await _hold_customer(uow, org, customer_id)
-        await _check_external_id_free(uow, org, external_id)
-        contact = await uow.contacts.add(org, values)
-        uow.emit(org, caller.actor, _created(contact))
-        await uow.commit()
+    await _hold_customer(uow, org, values["customer_id"])
+    await _check_external_id_free(uow, org, values.get("external_id"))
+    contact = await uow.contacts.add(org, values)
+    uow.emit(org, caller.actor, _created(contact))
     return contact
 
 

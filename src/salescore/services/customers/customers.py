@@ -60,15 +60,23 @@ async def create_customer(uow: UnitOfWork, *, caller: Caller, name: str,
                           owner_id: int | None = None) -> Customer:
     """A new customer, `active` unless told otherwise."""
     require(caller, Scope.CUSTOMERS_WRITE)
-    values = _stored({"name": name, "org_number": org_number, "email": email,
-                      "phone": phone, "status": status, "external_id": external_id,
-                      "owner_id": owner_id})
-    org = caller.organization_id
+    values = {"name": name, "org_number": org_number, "email": email, "phone": phone,
+              "status": status, "external_id": external_id, "owner_id": owner_id}
     async with uow:
-        await _check_references(uow, org, values)
-        customer = await uow.customers.add(org, values)
-        uow.emit(org, caller.actor, _created(customer))
+        customer = await store_new_customer(uow, caller, values)
         await uow.commit()
+    return customer
+
+
+async def store_new_customer(uow: UnitOfWork, caller: Caller,
+                             values: dict[str, Any]) -> Customer:
+    """A new customer of a create's fields, stored with its event in the unit of work the
+    caller opened and commits: the external id must be free, the owner a user."""
+    values = _stored(values)
+    org = caller.organization_id
+    await _check_references(uow, org, values)
+    customer = await uow.customers.add(org, values)
+    uow.emit(org, caller.actor, _created(customer))
     return customer
 
 

@@ -178,12 +178,17 @@ async def create_opportunity(uow: UnitOfWork, *, caller: Caller,
                 caller.organization_id, values["external_id"]):
             raise Conflict(f"an opportunity with the external id {values['external_id']} "
                            "exists already")
-        opportunity = await _store_new(uow, caller, values)
+        opportunity = await store_new_opportunity(uow, caller, values)
         await uow.commit()
     return opportunity
 
 
-async def _store_new(uow: UnitOfWork, caller: Caller, values: dict[str, Any]) -> Opportunity:
+async def store_new_opportunity(uow: UnitOfWork, caller: Caller,
+                                values: dict[str, Any]) -> Opportunity:
+    """A new opportunity of a create's fields (see `new_opportunity`), stored in the unit
+    of work the caller opened and commits, with its event and the follow-up and reminder
+    tasks it calls for; the placing lock is taken first (see `hold_stages`)."""
+    await uow.opportunities.hold_stages(caller.organization_id)
     now = now_utc()
     draft, organization = await new_opportunity(uow, caller, values, now)
     opportunity = replace(draft, id=await uow.opportunities.add(draft))
@@ -356,7 +361,7 @@ async def upsert_opportunity(uow: UnitOfWork, *, caller: Caller, external_id: st
         if found is None:
             if if_match is not None:
                 raise PreconditionFailed("no opportunity has this external id yet")
-            opportunity = await _store_new(uow, caller, values)
+            opportunity = await store_new_opportunity(uow, caller, values)
         else:
             before = await locked_for_change(uow, caller, found, if_match)
             opportunity = await store_change(

@@ -7,12 +7,20 @@ from fastapi import Depends, Response, status
 
 from salescore.api.deps import AppStateDep, CallerDep, IfMatchDep, UnitOfWorkDep, etag
 from salescore.api.errors import problem_responses
+from salescore.api.export_streams import (
+    ExportLayout,
+    ExportRequest,
+    export_answer,
+    export_parameters,
+)
+from salescore.api.exports import EXPORT_RESPONSES
 from salescore.api.listing import Filter, ListRequest, PageOf, list_parameters, page_response
 from salescore.api.routing import Router
 from salescore.api.v1.activities.schemas import ActivityCreate, ActivityRead, ActivityUpdate
 from salescore.api.v1.schemas import Id
 from salescore.domain.activities.activities import Activity, ActivityKind, Origin
 from salescore.services.activities import activities as service
+from salescore.services.activities import exports as activity_exports
 
 router = Router(tags=["activities"])
 FILTERS = [Filter("id", int, ranges=True), Filter("kind", ActivityKind),
@@ -24,6 +32,12 @@ FILTERS = [Filter("id", int, ranges=True), Filter("kind", ActivityKind),
 SORTS = ("id", "due_at", "starts_at", "ends_at", "created_at", "updated_at")
 ActivityList = Annotated[ListRequest, Depends(list_parameters(
     "activities", [*FILTERS, Filter("opportunity_id", int)], sorts=SORTS))]
+ActivityExport = Annotated[ExportRequest, Depends(export_parameters(
+    [*FILTERS, Filter("opportunity_id", int)], SORTS))]
+EXPORT = ExportLayout("activities", "Activities", (
+    ("id", 14), ("kind", 20), ("subject", 55), ("due_at", 31), ("starts_at", 31),
+    ("ends_at", 31), ("done", 10), ("assignee_name", 26), ("customer_name", 30),
+    ("opportunity_name", 28)))
 OpportunityActivityList = Annotated[ListRequest, Depends(list_parameters(
     "opportunity-activities", FILTERS, sorts=SORTS))]
 WRITE_ERRORS = problem_responses(404, 412)
@@ -41,6 +55,18 @@ async def list_activities(caller: CallerDep, uow: UnitOfWorkDep, state: AppState
     `due_at` for tasks), across kinds. Filters combine."""
     page = await service.list_activities(uow, caller=caller, query=request.query)
     return page_response(state, request, page, ActivityRead.of)
+
+
+@router.get("/v1/activities/export", response_class=Response, responses=EXPORT_RESPONSES)
+async def export_activities(caller: CallerDep, uow: UnitOfWorkDep,
+                            request: ActivityExport) -> Response:
+    """Every activity the list's filters pick, in the list's `sort`, as a file: `format`
+    `csv` (the default; no row limit), `xlsx` (at most 1,048,575 rows) or `pdf` (at most
+    10,000 rows, the main columns); past those, 422 naming `format`. The list's fields,
+    each reference followed by its name (`assignee_name`, `customer_name`,
+    `contact_name`, `opportunity_name`); times in RFC 3339 UTC."""
+    export = activity_exports.export_activities(uow, caller=caller, query=request.query)
+    return await export_answer(export, request.format, EXPORT)
 
 
 @router.get("/v1/opportunities/{opportunity_id}/activities",

@@ -7,6 +7,13 @@ from fastapi import Depends, Query, Response, status
 
 from salescore.api.deps import AppStateDep, CallerDep, IfMatchDep, UnitOfWorkDep, etag
 from salescore.api.errors import problem_responses
+from salescore.api.export_streams import (
+    ExportLayout,
+    ExportRequest,
+    export_answer,
+    export_parameters,
+)
+from salescore.api.exports import EXPORT_RESPONSES
 from salescore.api.listing import Filter, ListRequest, list_parameters, page_values
 from salescore.api.routing import Router
 from salescore.api.v1.sales.opportunity_schemas import (
@@ -32,13 +39,14 @@ from salescore.api.v1.sales.opportunity_schemas import (
 )
 from salescore.api.v1.schemas import ExternalId, Id, Money, Percent
 from salescore.domain.sales.opportunities import Opportunity, Status
+from salescore.services.sales import exports
 from salescore.services.sales import lifecycle as actions
 from salescore.services.sales import opportunities as service
 
 router = Router(prefix="/v1/opportunities", tags=["opportunities"])
 SORTS = ("id", "name", "amount", "probability", "weighted_amount", "expected_close_date",
          "follow_up_date", "closed_at", "created_at", "updated_at")
-OpportunityList = Annotated[ListRequest, Depends(list_parameters("opportunities", [
+FILTERS = [
     Filter("q", str, pattern=True), Filter("name", str, pattern=True),
     Filter("owner_id", int), Filter("seller_id", int), Filter("customer_id", int),
     Filter("contact_id", int), Filter("campaign_id", int), Filter("stage_id", int),
@@ -50,7 +58,14 @@ OpportunityList = Annotated[ListRequest, Depends(list_parameters("opportunities"
     Filter("expected_close_date", date, ranges=True),
     Filter("follow_up_date", date, ranges=True), Filter("closed_at", datetime, ranges=True),
     Filter("created_at", datetime, ranges=True), Filter("updated_at", datetime, ranges=True),
-], sorts=SORTS, others={"expand"}))]
+]
+OpportunityList = Annotated[ListRequest, Depends(list_parameters(
+    "opportunities", FILTERS, sorts=SORTS, others={"expand"}))]
+OpportunityExport = Annotated[ExportRequest, Depends(export_parameters(FILTERS, SORTS))]
+EXPORT = ExportLayout("opportunities", "Opportunities", (
+    ("id", 14), ("name", 44), ("customer_name", 36), ("owner_name", 26), ("stage_name", 22),
+    ("status", 12), ("amount", 22), ("currency", 11), ("probability", 15),
+    ("weighted_amount", 22), ("expected_close_date", 20), ("updated_at", 31)))
 ExpandQuery = Annotated[str | None, Query(description=(
     "Parts to embed, comma-separated: `lines` (the product lines), `orders` (the ERP's "
     "orders; needs `orders:read`). `sellers` are always there, and naming them changes "
@@ -70,8 +85,22 @@ def _answer(opportunity: Opportunity, status_code: int = 200,
                                      headers)
 
 
-# The busiest route first: routes are matched in the order they are declared. Only
-# POST /bulk-delete has the shape of an id, and a POST never matches this GET.
+# Routes are matched in the order they are declared: the export first, whose path
+# `/{opportunity_id}` would take (and refuse), then the busiest. POST /bulk-delete has
+# the shape of an id too, but a POST never matches that GET.
+@router.get("/export", response_class=Response, responses=EXPORT_RESPONSES)
+async def export_opportunities(caller: CallerDep, uow: UnitOfWorkDep,
+                               request: OpportunityExport) -> Response:
+    """Every opportunity the list's filters pick, in the list's `sort`, as a file:
+    `format` `csv` (the default; no row limit), `xlsx` (at most 1,048,575 rows) or `pdf`
+    (at most 10,000 rows, the main columns); past those, 422 naming `format`. The list's
+    fields, each reference followed by its name (`customer_name`, `owner_name`,
+    `stage_name`, ...), `sellers` as `user_id:share; ...` with `seller_names`; money as
+    plain decimals (`1250.00`), times in RFC 3339 UTC."""
+    export = exports.export_opportunities(uow, caller=caller, query=request.query)
+    return await export_answer(export, request.format, EXPORT)
+
+
 @router.get("/{opportunity_id}", response_model=OpportunityExpandedRead,
             responses=problem_responses(404))
 async def read_opportunity(opportunity_id: Id, caller: CallerDep, uow: UnitOfWorkDep,
@@ -238,6 +267,7 @@ async def opportunity_history(
 
 # Tried before any router (routing.FirstRoutes): the reads, and the writes the sales
 # teams and integrators send most. None of them shares a method and a path's shape with
-# a route declared before it.
-BUSIEST = (read_opportunity, list_opportunities, create_opportunity, update_opportunity,
-           move_opportunity, win_opportunity, lose_opportunity)
+# a route declared before it; the export is here only so that read_opportunity's path,
+# tried first otherwise, does not take its own.
+BUSIEST = (export_opportunities, read_opportunity, list_opportunities, create_opportunity,
+           update_opportunity, move_opportunity, win_opportunity, lose_opportunity)

@@ -59,7 +59,7 @@ NULLABLE_FIELDS = frozenset({"description", "contact_id", "type_id", "source_id"
                              "follow_up_date", "project_ref", "loss_reason_id", "loss_note"})
 
 
-class _OpportunityFields(Strict):
+class OpportunityFields(Strict):
     description: Text | None = None
     contact_id: Id | None = Field(default=None, description="A contact of the customer.")
     owner_id: Id | None = Field(default=None, description="Defaults to the calling user; "
@@ -85,13 +85,13 @@ class _OpportunityFields(Strict):
     discount_percent: OfferDiscountIn | None = None
 
 
-class OpportunityCreate(_OpportunityFields):
+class OpportunityCreate(OpportunityFields):
     name: Name
     customer_id: Id
     external_id: ExternalId | None = None
 
 
-class OpportunityUpsert(_OpportunityFields, Patch):
+class OpportunityUpsert(OpportunityFields, Patch):
     """The opportunity an integrator knows by its external id: created with these fields,
     or, when it exists, changed in the fields given. `null` only where a PATCH takes it,
     whether the opportunity exists yet or not, so that a retry gets the same answer."""
