@@ -15,6 +15,9 @@ from typing import Protocol
 
 from bench import (
     activities,
+    exports,
+    imports,
+    leads,
     opportunities,
     platform_me,
     quotes,
@@ -36,6 +39,9 @@ BENCHMARKS: dict[str, Callable[[Options], Report]] = {platform_me.NAME: platform
                                                      report_history.NAME: report_history.run,
                                                      quotes.NAME: quotes.run,
                                                      webhooks.NAME: webhooks.run,
+                                                     imports.NAME: imports.run,
+                                                     leads.NAME: leads.run,
+                                                     exports.NAME: exports.run,
                                                      soak.NAME: soak.run}
 # Long, and a test of staying up rather than of speed: run only when named.
 ONLY_WHEN_NAMED = {soak.NAME}
@@ -48,7 +54,8 @@ class SeededRun(Protocol):
 # On the opportunities seed (bench/seed.py), whose size --opportunities sets.
 SEEDED: dict[str, SeededRun] = {opportunities.NAME: opportunities.run,
                                 reports.NAME: reports.run, activities.NAME: activities.run,
-                                report_history.NAME: report_history.run}
+                                report_history.NAME: report_history.run,
+                                exports.NAME: exports.run}
 
 
 def parser() -> argparse.ArgumentParser:
