@@ -227,12 +227,13 @@ def slow_upload(base: str, api_key: object, seconds: float) -> Iterator[Future[h
 
 
 def refuses_connections(base: str, within: float = 2) -> bool:
-    """Whether the server stops taking connections within `within` seconds."""
+    """Whether the server stops taking connections within `within` seconds: one refused,
+    or accepted by a stopping worker and closed unanswered, is not taken."""
     deadline = time.monotonic() + within
     while time.monotonic() < deadline:
         try:
             httpx.get(f"{base}/healthz", timeout=0.5)
-        except httpx.ConnectError:
+        except (httpx.ConnectError, httpx.RemoteProtocolError):
             return True
         time.sleep(0.05)
     return False
