@@ -218,13 +218,14 @@ async def list_imports(uow: UnitOfWork, *, caller: Caller,
 
 
 async def import_failures(uow: UnitOfWork, *, caller: Caller, import_id: int,
-                          after_row: int, limit: int) -> tuple[Import, list[FailedRow]]:
-    await get_import(uow, caller=caller, import_id=import_id)
-    async with uow:
+                          after_row: int, limit: int) -> list[FailedRow]:
+    """The import's failed rows past `after_row`, in row order, up to `limit`."""
+    async with uow.reading():
         job = await uow.imports.get(caller.organization_id, import_id)
-        assert job is not None
-        return job, await uow.imports.failures(caller.organization_id, import_id,
-                                               after_row, limit)
+        if job is None or job.resource not in _readable(caller):
+            raise NotFound("import")
+        return await uow.imports.failures(caller.organization_id, import_id, after_row,
+                                          limit)
 
 
 async def cancel_import(uow: UnitOfWork, *, caller: Caller, import_id: int) -> Import:

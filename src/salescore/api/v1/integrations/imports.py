@@ -179,7 +179,7 @@ async def import_errors(
         [after] = state.cursors.decode(f"import-errors:{import_id}", cursor)
         if not isinstance(after, int):
             raise InvalidInput.of("cursor", "is not a cursor of these errors")
-    _, failed = await imports.import_failures(uow, caller=caller, import_id=import_id,
+    failed = await imports.import_failures(uow, caller=caller, import_id=import_id,
                                               after_row=after, limit=limit + 1)
     more = len(failed) > limit
     failed = failed[:limit]
@@ -200,7 +200,7 @@ def _failed_rows_file(job: Import, fmt: ErrorsFormat, *, caller: Caller,
     async def pages() -> AsyncIterator[list[FailedRow]]:
         after = 0
         while True:
-            _, failed = await imports.import_failures(
+            failed = await imports.import_failures(
                 UnitOfWork(sessions), caller=caller, import_id=job.id, after_row=after,
                 limit=ERROR_PAGE_ROWS)
             if not failed:
