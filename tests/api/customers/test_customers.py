@@ -101,7 +101,7 @@ async def test_bad_input_is_refused_naming_the_field(client: AsyncClient, tenant
     assert await _names(client, tenant) == []
 
 
-async def test_customers_filter_by_text_status_owner_and_ids(client: AsyncClient,
+async def test_customers_filter_by_text_org_number_status_owner_and_ids(client: AsyncClient,
                                                              tenant: Tenant):
     owner = await make_user(client, tenant)
     first = await make_customer(client, tenant, name="Nordic Tools AS", org_number="911")
@@ -113,6 +113,8 @@ async def test_customers_filter_by_text_status_owner_and_ids(client: AsyncClient
         "Nordic Tools AS", "Bergen Bakeri", "Oslo Tools"]
     assert await _names(client, tenant, name="%tools") == ["Oslo Tools"]
     assert await _names(client, tenant, q="911") == ["Nordic Tools AS"]
+    assert await _names(client, tenant, org_number="911") == ["Nordic Tools AS"]
+    assert await _names(client, tenant, org_number="91") == []
     assert await _names(client, tenant, status="prospect") == ["Bergen Bakeri"]
     assert await _names(client, tenant, owner_id=owner["id"]) == ["Bergen Bakeri"]
     assert await _names(client, tenant, external_id="x-1") == ["Oslo Tools"]

@@ -5,6 +5,7 @@ import io
 import json
 from typing import Any
 
+import pytest
 from fastapi import FastAPI
 from httpx import AsyncClient
 
@@ -384,6 +385,23 @@ async def test_an_api_key_without_the_resources_scope_is_refused(client: AsyncCl
                                                                  **key})
     assert response.status_code == 403
     assert (await client.get("/v1/imports", headers=key)).status_code == 403
+
+
+@pytest.mark.parametrize(("scopes", "upload", "listing"), [
+    (["customers:write"], 403, 403),
+    (["imports:write", "imports:read"], 403, 403),
+    (["imports:write", "customers:write"], 202, 403),
+    (["imports:write", "imports:read", "customers:write"], 202, 200)])
+async def test_an_import_needs_the_imports_scope_and_its_resources(
+        client: AsyncClient, tenant: Tenant, scopes: list[str], upload: int, listing: int):
+    made = await client.post("/v1/api-keys", json={"name": "loader", "scopes": scopes},
+                             headers=tenant.admin)
+    key = {"Authorization": f"Bearer {made.json()['secret']}"}
+    response = await client.post("/v1/imports", params={"resource": "customers"},
+                                 content=b"name\nA\n", headers={"Content-Type": "text/csv",
+                                                                 **key})
+    assert response.status_code == upload, response.text
+    assert (await client.get("/v1/imports", headers=key)).status_code == listing
 
 
 async def test_an_api_key_without_an_owner_gets_row_errors_for_opportunities(

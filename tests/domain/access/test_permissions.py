@@ -25,13 +25,16 @@ def test_managers_do_not_administer_users_or_keys():
     assert Scope.SALES_SETUP_WRITE in scopes
     assert not {Scope.INTEGRATIONS_READ, Scope.INTEGRATIONS_WRITE, Scope.WEBHOOKS_READ,
                 Scope.WEBHOOKS_WRITE} & scopes
+    assert {Scope.IMPORTS_READ, Scope.IMPORTS_WRITE, Scope.LEADS_WRITE} <= scopes
 
 
-def test_sellers_read_everything_but_integrations_and_webhooks_and_write_sales_records():
+def test_sellers_read_everything_but_integrations_webhooks_and_imports_and_write_sales_records():
     scopes = scopes_of_role(Role.SELLER)
     assert {s for s in Scope if s.endswith(":read")} - scopes == {Scope.INTEGRATIONS_READ,
-                                                                  Scope.WEBHOOKS_READ}
-    assert {Scope.OPPORTUNITIES_WRITE, Scope.QUOTES_WRITE} <= scopes
+                                                                  Scope.WEBHOOKS_READ,
+                                                                  Scope.IMPORTS_READ}
+    assert {Scope.OPPORTUNITIES_WRITE, Scope.QUOTES_WRITE, Scope.LEADS_WRITE} <= scopes
+    assert Scope.IMPORTS_WRITE not in scopes
     assert Scope.PRODUCTS_WRITE not in scopes
     assert Scope.ORGANIZATION_WRITE not in scopes
     assert Scope.SALES_SETUP_WRITE not in scopes

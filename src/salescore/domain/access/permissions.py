@@ -6,7 +6,9 @@ sellers read everything and write the sales records (ownership is checked per re
 `sales_setup:write` (sales processes, configuration lists, campaigns, quote templates) is
 held by admins and managers, who run the sales process; sellers work within it. Sellers
 write quotes but not the product catalogue (`products:write`) or ERP orders
-(`orders:write`); the e-signature providers (`integrations:*`) are the admins' alone."""
+(`orders:write`); the e-signature providers (`integrations:*`) are the admins' alone. Bulk imports
+(`imports:*`) are for admins, managers and the keys given them; a seller may send a lead
+(`leads:write`), which only ever adds records."""
 
 from dataclasses import dataclass
 from enum import StrEnum
@@ -46,19 +48,22 @@ class Scope(StrEnum):
     INTEGRATIONS_WRITE = "integrations:write"
     WEBHOOKS_READ = "webhooks:read"
     WEBHOOKS_WRITE = "webhooks:write"
+    IMPORTS_READ = "imports:read"
+    IMPORTS_WRITE = "imports:write"
+    LEADS_WRITE = "leads:write"
 
 
 ALL_SCOPES = frozenset(Scope)
 _INTEGRATIONS = frozenset({Scope.INTEGRATIONS_READ, Scope.INTEGRATIONS_WRITE,
                            Scope.WEBHOOKS_READ, Scope.WEBHOOKS_WRITE})
-_READS = frozenset(s for s in Scope if s.endswith(":read")) - _INTEGRATIONS
+_READS = frozenset(s for s in Scope if s.endswith(":read")) - _INTEGRATIONS - {Scope.IMPORTS_READ}
 _ROLE_SCOPES: dict[Role, frozenset[Scope]] = {
     Role.ADMIN: ALL_SCOPES,
     Role.MANAGER: ALL_SCOPES - _INTEGRATIONS
     - {Scope.USERS_WRITE, Scope.API_KEYS_WRITE, Scope.ORGANIZATION_WRITE},
     Role.SELLER: _READS
     | {Scope.CUSTOMERS_WRITE, Scope.OPPORTUNITIES_WRITE, Scope.ACTIVITIES_WRITE,
-       Scope.QUOTES_WRITE},
+       Scope.QUOTES_WRITE, Scope.LEADS_WRITE},
 }
 USER_ROLES = (Role.ADMIN, Role.MANAGER, Role.SELLER)
 

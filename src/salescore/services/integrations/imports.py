@@ -166,6 +166,7 @@ async def start_import(uow: UnitOfWork, *, caller: Caller, resource: ImportResou
                        body: AsyncIterator[bytes]) -> tuple[Import, bool]:
     """Queue an import of the file `body` yields; True when `idempotency_key` named one
     queued before (that one is returned, and the body is not read)."""
+    require(caller, Scope.IMPORTS_WRITE)
     require(caller, WRITE_SCOPE[resource])
     org = caller.organization_id
     async with uow:
@@ -200,6 +201,7 @@ async def start_import(uow: UnitOfWork, *, caller: Caller, resource: ImportResou
 
 
 async def get_import(uow: UnitOfWork, *, caller: Caller, import_id: int) -> Import:
+    require(caller, Scope.IMPORTS_READ)
     async with uow.reading():
         job = await uow.imports.get(caller.organization_id, import_id)
     if job is None or job.resource not in _readable(caller):
@@ -210,6 +212,7 @@ async def get_import(uow: UnitOfWork, *, caller: Caller, import_id: int) -> Impo
 async def list_imports(uow: UnitOfWork, *, caller: Caller,
                        query: ListQuery) -> Page[Import]:
     """The imports of the resources the caller may write."""
+    require(caller, Scope.IMPORTS_READ)
     resources = _readable(caller)
     if not resources:
         raise Forbidden("listing imports needs the write scope of a resource they import")
@@ -220,6 +223,7 @@ async def list_imports(uow: UnitOfWork, *, caller: Caller,
 async def import_failures(uow: UnitOfWork, *, caller: Caller, import_id: int,
                           after_row: int, limit: int) -> list[FailedRow]:
     """The import's failed rows past `after_row`, in row order, up to `limit`."""
+    require(caller, Scope.IMPORTS_READ)
     async with uow.reading():
         job = await uow.imports.get(caller.organization_id, import_id)
         if job is None or job.resource not in _readable(caller):
@@ -229,6 +233,7 @@ async def import_failures(uow: UnitOfWork, *, caller: Caller, import_id: int,
 
 
 async def cancel_import(uow: UnitOfWork, *, caller: Caller, import_id: int) -> Import:
+    require(caller, Scope.IMPORTS_WRITE)
     job = await get_import(uow, caller=caller, import_id=import_id)
     async with uow:
         cancelled = await uow.imports.cancel(caller.organization_id, import_id)

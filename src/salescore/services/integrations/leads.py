@@ -64,8 +64,7 @@ async def take_lead(uow: UnitOfWork, *, caller: Caller, customer: dict[str, Any]
                     contact: dict[str, Any] | None,
                     opportunity: dict[str, Any]) -> LeadOutcome:
     """Match or create the lead's customer, contact and opportunity (see the module)."""
-    require(caller, Scope.CUSTOMERS_WRITE)
-    require(caller, Scope.OPPORTUNITIES_WRITE)
+    require(caller, Scope.LEADS_WRITE)
     with _part("opportunity"):
         _check_opportunity(caller, opportunity, with_contact=contact is not None)
     async with uow:

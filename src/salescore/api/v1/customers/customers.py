@@ -36,7 +36,7 @@ ExternalIdPath = Annotated[ExternalId, Path(description="The integrator's id.")]
 CUSTOMER_FILTERS = [
     Filter("q", str, pattern=True), Filter("name", str, pattern=True),
     Filter("id", int, ranges=True), Filter("status", CustomerStatus),
-    Filter("owner_id", int), Filter("external_id", str),
+    Filter("owner_id", int), Filter("external_id", str), Filter("org_number", str),
     Filter("created_at", datetime, ranges=True), Filter("updated_at", datetime, ranges=True),
 ]
 CUSTOMER_SORTS = ("id", "name", "created_at", "updated_at")
