@@ -1,22 +1,35 @@
 # `make serve` and `make test` are all a fresh machine needs (see README.md).
+# `make serve` installs what serving needs (`pip install -e .`); `make test`, `make lint`,
+# `make unit` and `make bench` add the test tools (`pip install -e '.[dev]'`). Each install
+# runs again when pyproject.toml changes.
 VENV ?= .venv
 PY := $(VENV)/bin/python
-STAMP := $(VENV)/.installed-stamp
+SERVE_STAMP := $(VENV)/.installed-serve
+DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: install serve test lint unit openapi bench clean
+.PHONY: install install-dev serve test lint unit openapi bench clean
 
-$(STAMP): pyproject.toml
+$(PY):
 	python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
-	touch $(STAMP)
 
-install: $(STAMP)
+$(SERVE_STAMP): pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet -e .
+	touch $@
+
+# The dev install holds the serving one: it stands for both.
+$(DEV_STAMP): pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $@ $(SERVE_STAMP)
+
+install: $(SERVE_STAMP)
+
+install-dev: $(DEV_STAMP)
 
 serve: install
 	$(VENV)/bin/salescore serve
 
-lint: install
+lint: install-dev
 	$(VENV)/bin/ruff check src tests bench migrations
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
@@ -24,13 +37,13 @@ lint: install
 test: lint
 	$(PY) -m pytest
 
-unit: install
+unit: install-dev
 	$(PY) -m pytest tests/domain
 
 openapi: install
 	$(VENV)/bin/salescore openapi
 
-bench: install
+bench: install-dev
 	$(PY) -m bench
 
 clean:

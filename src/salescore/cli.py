@@ -11,7 +11,7 @@ import signal
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from salescore.database_server import database_url, migrate, release_embedded
 from salescore.domain.errors import DomainError
@@ -20,7 +20,9 @@ from salescore.settings import Settings
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
+    from uvicorn import Config
 
+log = logging.getLogger("salescore")
 WORKER_APP = "salescore.cli:worker_app"
 # Tells the processes of `serve --processes N` whether to run the background worker too.
 _IN_PROCESS_WORKER = "SALESCORE_SERVE_WITH_WORKER"
@@ -32,23 +34,49 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
     `--processes` (or SALESCORE_PROCESSES) above 1, as many worker processes serve the one
     listening socket (see `_serve_processes`); with 1, this process serves alone. Each
     serving process also runs the background worker (webhook delivery, ...), unless
-    `--no-worker`: then `salescore worker` processes must run beside it."""
-    import uvicorn
+    `--no-worker`: then `salescore worker` processes must run beside it. Logs the
+    database, the migrations applied and, once its socket is bound, the address."""
+    from uvicorn import Server
+    from uvicorn.config import STARTUP_FAILURE
 
     from salescore.api.app import create_app
 
     processes = settings.processes if args.processes is None else args.processes
     url = database_url(settings)
     migrate(url)
+    host, port = args.host or settings.host, args.port or settings.port
     if processes > 1:
         os.environ[_IN_PROCESS_WORKER] = "0" if args.no_worker else "1"
-        _serve_processes(settings, url, host=args.host or settings.host,
-                         port=args.port or settings.port, processes=processes)
+        _serve_processes(settings, url, host=host, port=port, processes=processes)
         return
-    app = create_app(settings, url, worker=not args.no_worker)
-    uvicorn.run(app, host=args.host or settings.host, port=args.port or settings.port,
-                log_level=settings.log_level, proxy_headers=False,
-                timeout_graceful_shutdown=settings.shutdown_grace_seconds)
+    config = _uvicorn_config(settings, create_app(settings, url, worker=not args.no_worker),
+                             host=host, port=port)
+    server = Server(config)
+    listening = config.bind_socket()
+    _log_serving(host, port, processes=1)
+    server.run(sockets=[listening])
+    if not server.started:
+        raise SystemExit(STARTUP_FAILURE)
+
+
+def _uvicorn_config(settings: Settings, app: "FastAPI | str", *, host: str, port: int,
+                    **options: Any) -> "Config":
+    """uvicorn's settings for `serve`: its protocol refuses request heads over the hard
+    limits of api/request_heads.py with problem+json; its access log is off, as every
+    request is logged once already, as JSON on `salescore.access` (api/metrics.py)."""
+    from uvicorn import Config
+
+    from salescore.api.request_heads import RequestHeads
+
+    return Config(app, host=host, port=port, http=RequestHeads, log_level=settings.log_level,
+                  access_log=False, proxy_headers=False,
+                  timeout_graceful_shutdown=settings.shutdown_grace_seconds, **options)
+
+
+def _log_serving(host: str, port: int, *, processes: int) -> None:
+    address = f"[{host}]" if ":" in host else host
+    across = "" if processes == 1 else f" with {processes} processes"
+    log.info("serving http://%s:%d%s (docs at /docs)", address, port, across)
 
 
 def _serve_processes(settings: Settings, url: str, *, host: str, port: int,
@@ -65,16 +93,14 @@ def _serve_processes(settings: Settings, url: str, *, host: str, port: int,
     exits; then this returns, for an exit code 0. A worker that cannot start stops them
     all, with uvicorn's exit code for a failed start-up (3); one that dies later is
     replaced."""
-    from uvicorn import Config
     from uvicorn.config import STARTUP_FAILURE
     from uvicorn.supervisors import Multiprocess
 
     _ = settings.signing_secret  # generated now, if it is to be, not by racing workers
     os.environ["SALESCORE_DATABASE_URL"] = url
     _share_metrics(settings)
-    config = Config(WORKER_APP, factory=True, host=host, port=port, workers=processes,
-                    log_level=settings.log_level, proxy_headers=False,
-                    timeout_graceful_shutdown=settings.shutdown_grace_seconds)
+    config = _uvicorn_config(settings, WORKER_APP, host=host, port=port, factory=True,
+                             workers=processes)
 
     class Supervisor(Multiprocess):
         def terminate_all(self) -> None:
@@ -86,6 +112,7 @@ def _serve_processes(settings: Settings, url: str, *, host: str, port: int,
             super().terminate_all()
 
     supervisor = Supervisor(config, sockets=[config.bind_socket()])
+    _log_serving(host, port, processes=processes)
     supervisor.run()
     if any(worker.exitcode == STARTUP_FAILURE for worker in supervisor.processes):
         raise SystemExit(STARTUP_FAILURE)
@@ -156,6 +183,11 @@ def _openapi(settings: Settings, args: argparse.Namespace) -> None:
 
 
 def _create_organization(settings: Settings, args: argparse.Namespace) -> None:
+    """The organization, its admin and API key, and unless `--empty` the starter setup of
+    domain/sales/starter.py. An admin e-mail that a user of another organization has is
+    refused unless `--allow-shared-email`."""
+    from salescore.domain.access.organization import SharedEmail
+    from salescore.domain.sales.starter import STARTER
     from salescore.repositories.database import make_engine, make_sessions
     from salescore.repositories.unit_of_work import UnitOfWork
     from salescore.services.access.organizations import create_organization
@@ -169,7 +201,12 @@ def _create_organization(settings: Settings, args: argparse.Namespace) -> None:
             made = await create_organization(
                 UnitOfWork(make_sessions(engine)), name=args.name,
                 admin_email=args.admin_email, admin_password=args.admin_password,
-                currency=args.currency)
+                currency=args.currency, starter=None if args.empty else STARTER,
+                allow_shared_email=args.allow_shared_email)
+        except SharedEmail as error:
+            raise SharedEmail(f"{error.detail}; pass --allow-shared-email to share it "
+                              "(logging in may then need client_id, the organization id), "
+                              "or use another address") from None
         finally:
             await engine.dispose()
         return {"organization_id": made.organization.id, "user_id": made.admin_user_id,
@@ -253,6 +290,10 @@ def parser() -> argparse.ArgumentParser:
     org.add_argument("--admin-email", required=True)
     org.add_argument("--admin-password", required=True)
     org.add_argument("--currency", default="NOK")
+    org.add_argument("--empty", action="store_true",
+                     help="no starter sales process, loss reasons or sources")
+    org.add_argument("--allow-shared-email", action="store_true",
+                     help="let the admin have an e-mail a user of another organization has")
     org.set_defaults(run=_create_organization)
     commands.add_parser(
         "prune", help="drop events past retention and expired idempotency keys"

@@ -1,6 +1,7 @@
 """Which PostgreSQL to use: the configured one, or the embedded server (pgserver) in the
 data directory, shared by every salescore process on that directory and stopped when the
-last of them exits. Also applies the Alembic migrations.
+last of them exits. Also applies the Alembic migrations. Each says in one log line what it
+used or did: the database (its URL without the password), the migrations applied.
 
 Who uses the embedded server is kept in `<data dir>/pg-users.json`, under a lock: each
 process adds itself (its pid and start time) when it starts or joins the server and takes
@@ -16,7 +17,9 @@ import contextlib
 import fcntl
 import json
 import logging
+import os
 import signal
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -25,6 +28,11 @@ import asyncpg
 import psutil
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import URL, make_url
+from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.pool import NullPool
 
 from salescore.settings import Settings
 
@@ -44,6 +52,7 @@ def embedded_url(data_dir: Path, database: str = DATABASE) -> str:
 def join_embedded(data_dir: Path) -> str:
     """Start the embedded server of `data_dir`, or join it if it runs, as one more user of
     it until `release_embedded`; the directory of its socket."""
+    _give_pgserver_a_runtime_dir()
     from pgserver.postgres_server import get_server
 
     data_dir = data_dir.resolve()
@@ -53,6 +62,23 @@ def join_embedded(data_dir: Path) -> str:
         users.append(_this_process())
     _handles.append((data_dir, server))
     return str(server.get_postmaster_info().socket_dir)
+
+
+def _give_pgserver_a_runtime_dir() -> None:
+    """pgserver keeps its lock file (and the socket, when the data dir's path is too long
+    for one) in the user's runtime directory, which platformdirs finds through
+    XDG_RUNTIME_DIR and, where that is unset (a container, a service, cron), warns about
+    before falling back to one in the temporary directory. Where it is unset it is set,
+    for this process and the servers it starts, to such a directory of ours:
+    `<tmp>/salescore-runtime-<uid>`, private (0700). One that is not ours is left alone,
+    and platformdirs then says what is wrong with it."""
+    if os.environ.get("XDG_RUNTIME_DIR"):
+        return
+    runtime = Path(tempfile.gettempdir()) / f"salescore-runtime-{os.geteuid()}"
+    runtime.mkdir(mode=0o700, exist_ok=True)
+    if not runtime.is_symlink() and runtime.stat().st_uid == os.geteuid():
+        runtime.chmod(0o700)
+        os.environ["XDG_RUNTIME_DIR"] = str(runtime)
 
 
 def release_embedded() -> None:
@@ -130,9 +156,20 @@ async def create_database(admin_dsn: str, database: str) -> None:
 
 
 def database_url(settings: Settings) -> str:
+    """The configured database, else the embedded one (started or joined)."""
     if settings.database_url:
+        log.info("database: %s", without_password(settings.database_url))
         return settings.database_url
-    return embedded_url(settings.data_dir)
+    url = embedded_url(settings.data_dir)
+    log.info("database: embedded PostgreSQL at %s", settings.data_dir.resolve() / "pg")
+    return url
+
+
+def without_password(url: str) -> str:
+    """The URL as it may be shown: its password left out."""
+    parts = make_url(url)
+    return URL.create(parts.drivername, parts.username, None, parts.host, parts.port,
+                      parts.database, parts.query).render_as_string(hide_password=False)
 
 
 def migrations_dir() -> Path:
@@ -153,7 +190,28 @@ def alembic_config(url: str) -> Config:
 
 def migrate(url: str, revision: str = "head") -> None:
     """Bring the schema to `revision` (all migrations by default)."""
-    command.upgrade(alembic_config(url), revision)
+    config = alembic_config(url)
+    before = asyncio.run(current_revision(url))
+    command.upgrade(config, revision)
+    after = asyncio.run(current_revision(url))
+    applied = 0 if before == after else len(list(
+        ScriptDirectory.from_config(config).iterate_revisions(after, before)))
+    if applied:
+        log.info("applied %d migration%s, now at revision %s", applied,
+                 "" if applied == 1 else "s", after)
+    else:
+        log.info("database at revision %s, 0 migrations applied", after)
+
+
+async def current_revision(url: str) -> str | None:
+    """The schema's Alembic revision; None before the first migration."""
+    engine = create_async_engine(url, poolclass=NullPool)
+    try:
+        async with engine.connect() as connection:
+            return await connection.run_sync(
+                lambda sync: MigrationContext.configure(sync).get_current_revision())
+    finally:
+        await engine.dispose()
 
 
 def downgrade(url: str, revision: str) -> None:

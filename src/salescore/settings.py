@@ -40,6 +40,14 @@ class Settings(BaseSettings):
     )
     import_max_bytes: int = Field(
         default=2 * 1024**3, gt=0, description="The largest import file (POST /v1/imports).")
+    max_url_bytes: int = Field(
+        default=8192, gt=0, le=65_535,
+        description="The longest request target (path and query) served; longer: 414. "
+                    "Over 65,535 bytes the server refuses it before the app sees it.")
+    max_header_bytes: int = Field(
+        default=16_384, gt=0, le=131_072,
+        description="The largest header block (each field's name, value, \": \" and CRLF) "
+                    "served; larger: 431. The server holds no head over 128 KiB.")
     public_url: str | None = Field(
         default=None,
         description="The base of public quote links; unset: http://<host>:<port> of serve.",

@@ -11,12 +11,13 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from salescore import __version__
-from salescore.api import health, metrics
+from salescore.api import docs_pages, health, metrics
 from salescore.api.cursors import CursorCodec
 from salescore.api.errors import PROBLEM, install_error_handlers, method_not_allowed
 from salescore.api.lean_routes import check_lean_routes
 from salescore.api.metrics import RequestMetrics
 from salescore.api.middleware import Idempotency, RequestContext
+from salescore.api.operation_ids import operation_id
 from salescore.api.rate_limits import RateLimits
 from salescore.api.routing import FirstRoutes, MethodNotAllowed, routes_of
 from salescore.api.state import AppState
@@ -25,6 +26,7 @@ from salescore.api.v1.access import api_keys, auth, org_units, users
 from salescore.api.v1.activities import activities, notifications
 from salescore.api.v1.activities import settings as settings_api
 from salescore.api.v1.customers import customers
+from salescore.api.v1.examples import EXAMPLES
 from salescore.api.v1.feed import events
 from salescore.api.v1.integrations import esign, imports, leads, webhook_test, webhooks
 from salescore.api.v1.integrations.import_rows import ImportRowRules
@@ -101,7 +103,8 @@ def create_app(settings: Settings, database_url: str, *, worker: bool = False) -
             await engine.dispose()
 
     app = FastAPI(title="salescore", version=__version__, description=DESCRIPTION,
-                  lifespan=lifespan)
+                  lifespan=lifespan, docs_url=None, redoc_url=None,  # see docs_pages.py
+                  generate_unique_id_function=operation_id)
     app.state.salescore = state
     install_error_handlers(app)
     # Routes are matched in order, one by one: the busiest come first. No two routers
@@ -114,7 +117,7 @@ def create_app(settings: Settings, database_url: str, *, worker: bool = False) -
                    exchange_rates.router, pipeline.router, history.router,
                    sales_orders.router, products.router, quote_templates.router,
                    quotes.router, public.router, esign.router, webhooks.router,
-                   webhook_test.router, imports.router, leads.router]:
+                   webhook_test.router, imports.router, leads.router, docs_pages.router]:
         app.include_router(router)
     app.router.routes.insert(0, FirstRoutes(routes_of(opportunities.router,
                                                       opportunities.BUSIEST)))
@@ -124,7 +127,8 @@ def create_app(settings: Settings, database_url: str, *, worker: bool = False) -
     app.add_middleware(RateLimits, settings=settings)
     app.add_middleware(RequestContext, max_body=settings.max_body_bytes,
                        larger=((CALLBACKS, settings.max_callback_body_bytes),
-                               (IMPORT_UPLOADS, settings.import_max_bytes)))
+                               (IMPORT_UPLOADS, settings.import_max_bytes)),
+                       max_url=settings.max_url_bytes, max_headers=settings.max_header_bytes)
     app.add_middleware(RequestMetrics)
     app.openapi = lambda: openapi_of(app)  # type: ignore[method-assign]
     return app
@@ -134,8 +138,8 @@ def openapi_of(app: FastAPI) -> dict[str, Any]:
     """The spec, with every error documented as problem+json: each route's own, plus 422,
     500 and 503 (a request that met a concurrent one and may be sent again) everywhere,
     401 and 403 wherever a credential is needed, 400 (a body that cannot be read, such as
-    one not in UTF-8) and 413 with a body, 409 on a POST (its `Idempotency-Key` still
-    running)."""
+    one not in UTF-8), 413 and 415 (a body not of the Content-Type the operation reads)
+    with a body, 409 on a POST (its `Idempotency-Key` still running)."""
     if app.openapi_schema:
         return app.openapi_schema
     spec = get_openapi(title=app.title, version=app.version, description=app.description,
@@ -155,6 +159,9 @@ def openapi_of(app: FastAPI) -> dict[str, Any]:
                     html = {k: v for k, v in response.get("content", {}).items()
                             if k == "text/html"}
                     response["content"] = {PROBLEM: {"schema": problem_ref}, **html}
+    for name, example in EXAMPLES.items():  # whole: FastAPI's drops an example's nulls
+        schemas[name]["examples"] = [example]
+    _whole_bounds(spec)
     app.openapi_schema = spec
     return spec
 
@@ -166,9 +173,32 @@ def _common_errors(method: str, operation: dict[str, Any]) -> dict[str, str]:
     if operation.get("security"):
         common |= {"401": "Unauthorized", "403": "Forbidden"}
     if "requestBody" in operation:
-        common |= {"400": "Bad Request", "413": "Content Too Large"}
+        common |= {"400": "Bad Request", "413": "Content Too Large",
+                   "415": "Unsupported Media Type"}
     if method == "post":
         common["409"] = "Conflict"
     if "health" not in operation.get("tags", []):  # probes are not rate-limited
         common["429"] = "Too Many Requests"
     return common
+
+
+_BOUNDS = ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum")
+
+
+def _whole_bounds(node: Any) -> None:
+    """FastAPI's OpenAPI model holds every bound as a float (`minimum: 1.0`): an integer's
+    are written back as integers, so that generated clients keep them whole. Bigints say
+    `int64` instead of bounds no float holds (api/v1/schemas.py)."""
+    if isinstance(node, dict):
+        if node.get("type") == "integer":
+            for bound in _BOUNDS:
+                value = node.get(bound)
+                if isinstance(value, float):
+                    if not value.is_integer() or abs(value) > 2**53:
+                        raise ValueError(f"{bound} {value} of an integer is not exact")
+                    node[bound] = int(value)
+        for value in node.values():
+            _whole_bounds(value)
+    elif isinstance(node, list):
+        for value in node:
+            _whole_bounds(value)

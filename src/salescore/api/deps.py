@@ -33,13 +33,26 @@ async def unit_of_work(request: Request) -> UnitOfWork:
 UnitOfWorkDep = Annotated[UnitOfWork, Depends(unit_of_work)]
 
 
+SEND_BEARER = "send `Authorization: Bearer <token or API key>`"
+NO_CREDENTIAL = ("no credentials: send `Authorization: Bearer <token>` with a token from "
+                 "POST /v1/auth/token (an OAuth2 password form: username, password), or "
+                 "`Authorization: Bearer <API key>`")
+
+
 def bearer_credential(authorization: str | None) -> str:
-    """The credential of an `Authorization: Bearer …` header."""
-    scheme, _, token = (authorization or "").partition(" ")
+    """The credential of an `Authorization: Bearer …` header. A refusal says what to send
+    instead, never echoing what was sent (a misplaced secret stays out of the answer)."""
+    scheme, space, token = (authorization or "").partition(" ")
     token = token.strip()
-    if scheme.lower() != "bearer" or not token:
-        raise NotAuthenticated("a bearer token or API key is required")
-    return token
+    if scheme.lower() == "bearer":
+        if token:
+            return token
+        raise NotAuthenticated(f"the bearer credential is empty: {SEND_BEARER}")
+    if not authorization or not authorization.strip():
+        raise NotAuthenticated(NO_CREDENTIAL)
+    if not space:
+        raise NotAuthenticated(f"the Authorization header names no scheme: {SEND_BEARER}")
+    raise NotAuthenticated(f"the Authorization scheme must be Bearer: {SEND_BEARER}")
 
 
 async def identify(state: AppState, authorization: str | None) -> Identity:

@@ -1,17 +1,20 @@
 """RFC 9457 problem details for every error the service gives, and their OpenAPI entries.
 
 One table maps each domain error to a status; framework errors (unknown route, wrong
-method, validation, oversized body) and unexpected failures are rendered the same way. A
-500 says nothing of its cause: the trace goes to the log, under the request id."""
+method, validation, a body of a Content-Type its route does not read, oversized body)
+and unexpected failures are rendered the same way. A 500 says nothing of its cause: the
+trace goes to the log, under the request id."""
 
+import email.message
 import logging
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from http import HTTPStatus
-from typing import Any
+from typing import Any, TypeVar
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Request, params
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -47,6 +50,17 @@ STATUS_OF: dict[type[DomainError], int] = {
     Unavailable: 503,
 }
 RETRY_AFTER_SECONDS = "1"
+JSON = "application/json"
+FORM = "application/x-www-form-urlencoded"
+FORMS = frozenset({FORM, "multipart/form-data"})
+# What a form route's 415 says instead of `_FORM_DETAIL`: see `form_hint`.
+_FORM_HINTS: dict[Callable[..., Any], str] = {}
+_FORM_DETAIL = f"this operation takes a form: send it with `Content-Type: {FORM}`"
+_JSON_DETAIL = (f"this operation takes a JSON body: send it with `Content-Type: {JSON}` "
+                "(the body is read as JSON only with that Content-Type)")
+# How a 415 names what the method takes (RFC 5789 for PATCH, W3C LDP for POST).
+_ACCEPT_HEADER = {"POST": "Accept-Post", "PATCH": "Accept-Patch"}
+Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
 
 
 class FieldProblem(BaseModel):
@@ -118,8 +132,59 @@ async def _on_domain_error(request: Request, exc: Exception) -> JSONResponse:
     return problem(status, exc.detail, request=request, errors=errors, headers=headers)
 
 
+def form_hint(detail: str) -> Callable[[Endpoint], Endpoint]:
+    """Registers what a form endpoint answers when it is sent something else than a form
+    (JSON, say): how to send it."""
+    def register(endpoint: Endpoint) -> Endpoint:
+        _FORM_HINTS[endpoint] = detail
+        return endpoint
+    return register
+
+
+def _media_type(content_type: str | None) -> str | None:
+    if not content_type:
+        return None
+    message = email.message.Message()
+    message["content-type"] = content_type
+    return message.get_content_type()
+
+
+def _has_body(request: Request) -> bool:
+    return (request.headers.get("content-length", "0") != "0"
+            or "transfer-encoding" in request.headers)
+
+
+def _unsupported_media_type(request: Request,
+                            exc: RequestValidationError) -> JSONResponse | None:
+    """415 for a body its route could not read for the Content-Type it came with: a JSON
+    route given anything else (FastAPI then validates the raw bytes, which fail as a
+    whole: an error at the body whose input is bytes), or a form route given a body that
+    is not a form; with how to send it."""
+    route = request.scope.get("route")
+    if not isinstance(route, APIRoute) or route.body_field is None:
+        return None
+    given = _media_type(request.headers.get("content-type"))
+    if isinstance(route.body_field.field_info, params.Form):
+        if given in FORMS or (given is None and not _has_body(request)):
+            return None
+        detail, accepted = _FORM_HINTS.get(route.endpoint, _FORM_DETAIL), FORM
+    elif any(tuple(e.get("loc", ())) == ("body",) and isinstance(e.get("input"), bytes)
+             for e in exc.errors()):
+        detail, accepted = _JSON_DETAIL, JSON
+    else:
+        return None
+    accept = _ACCEPT_HEADER.get(request.method)
+    headers = None if accept is None else {accept: accepted}
+    sent = "none was sent" if given is None else f"not {given}"
+    return problem(415, detail, request=request, headers=headers, errors=[FieldProblem(
+        field="content-type", message=f"must be {accepted} ({sent})")])
+
+
 async def _on_validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
+    unsupported = _unsupported_media_type(request, exc)
+    if unsupported is not None:
+        return unsupported
     errors = [FieldProblem(field="body" if e.get("type") == "json_invalid"
                            else _field(tuple(e.get("loc", ()))),
                            message=_validation_message(e)) for e in exc.errors()]

@@ -1,4 +1,4 @@
-"""ASGI middleware: request ids, the body size limit, and idempotent POSTs."""
+"""ASGI middleware: request ids, the size limits, and idempotent POSTs."""
 
 import asyncio
 import hashlib
@@ -18,14 +18,19 @@ from salescore.repositories.unit_of_work import UnitOfWork
 from salescore.services.feed.idempotency import Claim, claim_key, finish_key
 
 REPLAYED = "idempotent-replayed"
+URL_TOO_LONG = "the request's URL is longer than the service accepts"
+HEADERS_TOO_LARGE = "the request's header fields are larger than the service accepts"
 _KEPT_HEADERS = {"content-type", "location", "etag"}
 MAX_KEY_LENGTH = 255
 
 
 class RequestContext:
     """Gives each request an id (`X-Request-ID`, taken from the caller when sane) and refuses
+    a target (path and query, as sent) over `max_url` bytes with 414, header fields over
+    `max_headers` bytes (each counted as sent: name, value, ": " and CRLF) with 431, and
     bodies over `max_body` bytes (or the limit `larger` gives its path), whether announced
-    by Content-Length or streamed.
+    by Content-Length or streamed, with 413. Heads too large to reach the app at all are
+    refused by the server's protocol (request_heads.py).
 
     A request the server cancels because it is stopping (still running when the SIGTERM
     grace period ends) is answered 503 problem+json with `Retry-After`, not the server's
@@ -34,19 +39,28 @@ class RequestContext:
     off, as only a closed connection can tell the client then."""
 
     def __init__(self, app: ASGIApp, max_body: int,
-                 larger: tuple[tuple[str, int], ...] = ()) -> None:
+                 larger: tuple[tuple[str, int], ...] = (), *, max_url: int,
+                 max_headers: int) -> None:
         """`larger`: path prefixes whose requests may carry bodies up to their own limit."""
         self.app = app
         self.max_body = max_body
         self.larger = larger
+        self.max_url = max_url
+        self.max_headers = max_headers
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        given, length = _request_id_and_length(scope["headers"])
+        given, length, header_bytes = _request_id_and_length(scope["headers"])
         request_id = given if 0 < len(given) <= 64 and given.isascii() else secrets.token_hex(8)
         scope.setdefault("state", {})["request_id"] = request_id
+        refusal = _head_refusal(scope, header_bytes, max_url=self.max_url,
+                                max_headers=self.max_headers)
+        if refusal is not None:
+            await problem(*refusal, request=Request(scope), headers={
+                "Connection": "close", "X-Request-ID": request_id})(scope, receive, send)
+            return
         limit = next((size for prefix, size in self.larger
                       if scope["path"].startswith(prefix)), self.max_body)
         if length is not None and length.isdigit() and int(length) > limit:
@@ -84,18 +98,34 @@ class RequestContext:
             raise
 
 
-def _request_id_and_length(raw: list[tuple[bytes, bytes]]) -> tuple[str, str | None]:
+def _request_id_and_length(raw: list[tuple[bytes, bytes]]) -> tuple[str, str | None, int]:
     """`X-Request-ID` ("" if none) and `Content-Length`, the first of each as Starlette's
-    `Headers.get` would give them, in one pass over the raw headers (their names come
-    lower-cased, as ASGI requires)."""
+    `Headers.get` would give them, and the size of the header fields as sent, in one pass
+    over the raw headers (their names come lower-cased, as ASGI requires)."""
     given: str | None = None
     length: str | None = None
+    size = 0
     for name, value in raw:
+        size += len(name) + len(value) + 4
         if name == b"x-request-id" and given is None:
             given = value.decode("latin-1")
         elif name == b"content-length" and length is None:
             length = value.decode("latin-1")
-    return given or "", length
+    return given or "", length, size
+
+
+def _head_refusal(scope: Scope, header_bytes: int, *, max_url: int,
+                  max_headers: int) -> tuple[int, str] | None:
+    """414 for a target over `max_url` bytes, else 431 for header fields over
+    `max_headers`; None for a head within both."""
+    path: bytes = scope.get("raw_path") or scope["path"].encode()
+    query: bytes = scope.get("query_string", b"")
+    target = len(path) + (len(query) + 1 if query else 0)  # the "?" too
+    if target > max_url:
+        return 414, f"{URL_TOO_LONG}: at most {max_url} bytes of path and query"
+    if header_bytes > max_headers:
+        return 431, f"{HEADERS_TOO_LARGE}: at most {max_headers} bytes"
+    return None
 
 
 class Idempotency:

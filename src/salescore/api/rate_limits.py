@@ -39,10 +39,10 @@ from salescore.settings import Settings
 Networks = tuple[IPv4Network | IPv6Network, ...]
 MAX_BUCKETS = 100_000
 UNLIMITED_PATHS = frozenset({"/healthz", "/readyz"})
-PER_ADDRESS_PATHS = frozenset({"/v1/auth/token", "/openapi.json", "/docs",
-                               "/docs/oauth2-redirect", "/redoc"})
-# Routes whose credential is not a bearer one: a quote's link, a provider's signature.
-PER_ADDRESS_PREFIXES = ("/q/", "/v1/public/", "/v1/esign-callbacks/")
+PER_ADDRESS_PATHS = frozenset({"/v1/auth/token", "/openapi.json", "/docs", "/redoc"})
+# Routes whose credential is not a bearer one: a quote's link, a provider's signature; and
+# the files of the spec's pages.
+PER_ADDRESS_PREFIXES = ("/q/", "/v1/public/", "/v1/esign-callbacks/", "/docs/assets/")
 
 
 class Buckets:

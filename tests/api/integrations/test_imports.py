@@ -131,6 +131,28 @@ async def test_customers_from_ndjson_upsert_as_the_put_does(client: AsyncClient,
     assert phone is None  # the row is the whole customer, as PUT by external id takes it
 
 
+async def test_ndjson_decimals_may_be_json_numbers_read_as_the_digits_written(
+        client: AsyncClient, app: FastAPI, tenant: Tenant):
+    """The API takes decimals as strings only; a file's numbers are read exactly (a float
+    would make 123456789012345.67 ...45.671875, and 0.1 + 0.2 more than 0.3)."""
+    world = await make_world(app, tenant)
+    c = world.customer_id
+    lines = (f'{{"name": "A", "customer_id": {c}, "amount": 123456789012345.67, '
+             f'"probability": 25, "margin_amount": -0.10, "external_id": "n1"}}\n'
+             f'{{"name": "B", "customer_id": {c}, "amount": 1e3, "external_id": "n2"}}\n'
+             f'{{"name": "C", "customer_id": {c}, "amount": "12.50", "external_id": "n3"}}\n'
+             f'{{"name": "D", "customer_id": {c}, "amount": 0.005, "external_id": "n4"}}\n')
+    job = await imported(client, app, tenant, lines, fmt="ndjson", resource="opportunities")
+    assert (job["rows_created"], job["rows_failed"]) == (3, 1)
+    stored = await sql(app, "SELECT string_agg(external_id || '=' || amount || '/' || "
+                            "probability || '/' || coalesce(margin_amount::text, '-'), ' ' "
+                            "ORDER BY external_id) FROM opportunities WHERE organization_id "
+                            "= :org", org=tenant.organization_id)
+    assert stored == "n1=123456789012345.67/25.00/-0.10 n2=1000.00/10.00/- n3=12.50/10.00/-"
+    errors = await errors_of(client, tenant, job["id"])
+    assert [(e["row"], e["field"]) for e in errors] == [(4, "amount")]
+
+
 async def test_contacts_and_activities_by_references(client: AsyncClient, app: FastAPI,
                                                      tenant: Tenant):
     customer = await make_customer(app, tenant, "Havn AS")

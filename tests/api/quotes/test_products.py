@@ -37,7 +37,7 @@ async def test_a_product_is_created_read_listed_changed_and_deleted(client: Asyn
                                                                      tenant: Tenant):
     created = await client.post("/v1/products", headers=tenant.admin, json={
         "sku": "CHAIR-01", "name": "Office chair", "description": "Grey, with armrests",
-        "unit_price": "1250.00", "currency": "EUR", "unit_cost": 800,
+        "unit_price": "1250.00", "currency": "EUR", "unit_cost": "800",
         "external_id": "erp-1"})
     assert created.status_code == 201, created.text
     product = created.json()

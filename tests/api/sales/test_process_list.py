@@ -21,8 +21,8 @@ async def _ids(client: AsyncClient, tenant: Tenant, headers: dict[str, str] | No
 
 
 def _stages(count: int) -> list[dict[str, Any]]:
-    return [{"name": f"Step {n}", "probability": 10 * n} for n in range(1, count)] + [
-        {"name": "Won", "probability": 100, "kind": "won"}]
+    return [{"name": f"Step {n}", "probability": str(10 * n)} for n in range(1, count)] + [
+        {"name": "Won", "probability": "100", "kind": "won"}]
 
 
 async def test_the_views_pick_active_inactive_mine_and_not_mine(client: AsyncClient,

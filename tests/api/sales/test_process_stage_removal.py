@@ -100,7 +100,7 @@ async def test_won_opportunities_move_to_another_won_stage_and_stay_won(client: 
     process = await make_process(client, tenant)
     url = f"{PATH}/{process['id']}/stages"
     signed = (await client.post(url, headers=tenant.admin, json={
-        "name": "Signed", "probability": 100, "kind": "won"})).json()
+        "name": "Signed", "probability": "100", "kind": "won"})).json()
     won = await insert_opportunity(tenant, stage_named(process, "Won"), probability="100")
     response = await client.delete(f"{url}/{stage_named(process, 'Won')['id']}",
                                    params={"move_to": signed["id"]}, headers=tenant.admin)

@@ -78,7 +78,7 @@ async def test_a_stage_added_at_a_position_moves_the_others_down(client: AsyncCl
                                                                  tenant: Tenant):
     process = await make_process(client, tenant)
     response = await client.post(f"{PATH}/{process['id']}/stages", headers=tenant.admin,
-                                 json={"name": "Meeting", "probability": 30, "position": 2})
+                                 json={"name": "Meeting", "probability": "30", "position": 2})
     assert response.json()["position"] == 2
     after = await read_process(client, tenant, process["id"])
     assert _names(after) == ["First contact", "Meeting", "Quote sent", "Verbal yes", "Won",
@@ -87,13 +87,13 @@ async def test_a_stage_added_at_a_position_moves_the_others_down(client: AsyncCl
 
 
 @pytest.mark.parametrize(("body", "field"), [
-    ({"name": "X", "probability": 10, "position": 7}, "position"),
-    ({"name": "X", "probability": 10, "position": 0}, "position"),
+    ({"name": "X", "probability": "10", "position": 7}, "position"),
+    ({"name": "X", "probability": "10", "position": 0}, "position"),
     ({"name": "X", "probability": "100.5"}, "probability"),
     ({"name": "X", "probability": "1.001"}, "probability"),
-    ({"name": " ", "probability": 10}, "name"),
+    ({"name": " ", "probability": "10"}, "name"),
     ({"name": "X"}, "probability"),
-    ({"name": "X", "probability": 10, "sales_process_id": 1}, "sales_process_id")])
+    ({"name": "X", "probability": "10", "sales_process_id": 1}, "sales_process_id")])
 async def test_a_bad_new_stage_is_refused_and_nothing_is_written(
         client: AsyncClient, tenant: Tenant, body: dict[str, Any], field: str):
     process = await make_process(client, tenant)
@@ -110,11 +110,11 @@ async def test_a_process_holds_no_more_stages_than_it_may_be_created_with(
     monkeypatch.setattr(processes, "MAX_STAGES", 6)
     process = await make_process(client, tenant)
     url = f"{PATH}/{process['id']}/stages"
-    added = await client.post(url, json={"name": "Sixth", "probability": 5},
+    added = await client.post(url, json={"name": "Sixth", "probability": "5"},
                               headers=tenant.admin)
     assert added.status_code == 201, added.text
     before = await read_process(client, tenant, process["id"])
-    refused = await client.post(url, json={"name": "Seventh", "probability": 5},
+    refused = await client.post(url, json={"name": "Seventh", "probability": "5"},
                                 headers=tenant.admin)
     assert refused.status_code == 422
     assert problem_field(refused) == "stages"
@@ -125,7 +125,7 @@ async def test_a_new_stage_marking_a_signed_quote_takes_the_mark(client: AsyncCl
                                                                  tenant: Tenant):
     process = await make_process(client, tenant)
     response = await client.post(f"{PATH}/{process['id']}/stages", headers=tenant.admin,
-                                 json={"name": "Signed", "probability": 90,
+                                 json={"name": "Signed", "probability": "90",
                                        "marks_quote_signed": True, "position": 4})
     assert response.json()["marks_quote_signed"] is True
     after = await read_process(client, tenant, process["id"])
@@ -138,7 +138,7 @@ async def test_a_stage_is_renamed_recoloured_and_given_a_new_probability_and_kin
     stage = stage_named(process, "Quote sent")
     url = f"{PATH}/{process['id']}/stages/{stage['id']}"
     response = await client.patch(url, headers=tenant.admin, json={
-        "name": "Offer sent", "color": "#ff0000", "probability": 45.5, "kind": "lost"})
+        "name": "Offer sent", "color": "#ff0000", "probability": "45.5", "kind": "lost"})
     assert response.status_code == 200, response.text
     assert response.headers["etag"] == '"2"'
     changed = response.json()
@@ -150,7 +150,7 @@ async def test_a_stage_is_renamed_recoloured_and_given_a_new_probability_and_kin
 
 
 @pytest.mark.parametrize(("body", "field"), [
-    ({"name": None}, "name"), ({"name": ""}, "name"), ({"probability": -1}, "probability"),
+    ({"name": None}, "name"), ({"name": ""}, "name"), ({"probability": "-1"}, "probability"),
     ({"probability": "50.123"}, "probability"), ({"kind": "closed"}, "kind"),
     ({"kind": None}, "kind"), ({"color": "#12345"}, "color"), ({"position": 1}, "position"),
     ({"sales_process_id": 2}, "sales_process_id")])
@@ -175,7 +175,7 @@ async def test_the_kind_of_a_stage_in_use_cannot_change(client: AsyncClient, ten
     assert refused.headers["content-type"] == "application/problem+json"
     unchanged = await read_process(client, tenant, process["id"])
     assert (unchanged["version"], stage_named(unchanged, "Quote sent")["kind"]) == (1, "open")
-    same = await client.patch(url, json={"kind": "open", "probability": 60},
+    same = await client.patch(url, json={"kind": "open", "probability": "60"},
                               headers=tenant.admin)
     assert same.status_code == 200
     assert (await opportunity_row(tenant, opportunity))["probability"] == 50
@@ -183,7 +183,7 @@ async def test_the_kind_of_a_stage_in_use_cannot_change(client: AsyncClient, ten
 
 async def test_the_last_open_stage_stays_open(client: AsyncClient, tenant: Tenant):
     process = await make_process(client, tenant, stages=[
-        {"name": "Only", "probability": 10}, {"name": "Won", "probability": 100,
+        {"name": "Only", "probability": "10"}, {"name": "Won", "probability": "100",
                                               "kind": "won"}])
     only = process["stages"][0]
     url = f"{PATH}/{process['id']}/stages/{only['id']}"
@@ -261,7 +261,7 @@ async def test_a_stale_if_match_on_a_stage_write_is_412_and_changes_nothing(
     url = f"{PATH}/{process['id']}/stages"
     stage = process["stages"][1]
     stale = tenant.admin | {"If-Match": '"1"'}
-    calls = [client.post(url, json={"name": "X", "probability": 1}, headers=stale),
+    calls = [client.post(url, json={"name": "X", "probability": "1"}, headers=stale),
              client.patch(f"{url}/{stage['id']}", json={"name": "X"}, headers=stale),
              client.put(f"{url}/order", json={"stage_ids": [
                  s["id"] for s in reversed(process["stages"])]}, headers=stale),
@@ -280,7 +280,7 @@ async def test_stage_changes_show_in_the_change_feed(client: AsyncClient, tenant
     url = f"{PATH}/{process['id']}/stages"
     added = (await client.post(url, headers=tenant.admin, json={
         "name": "Demo", "probability": "40", "color": "#ABCDEF"})).json()
-    await client.patch(f"{url}/{added['id']}", json={"name": "Demo given", "probability": 45},
+    await client.patch(f"{url}/{added['id']}", json={"name": "Demo given", "probability": "45"},
                        headers=tenant.admin)
     await client.delete(f"{url}/{added['id']}", headers=tenant.admin)
     events = await read_events(client, tenant, STAGE_TYPES)
@@ -301,7 +301,7 @@ async def test_concurrent_stage_writes_keep_positions_whole_and_lose_no_update(
     process = await make_process(client, tenant)
     url = f"{PATH}/{process['id']}/stages"
     added = await asyncio.gather(*[
-        client.post(url, json={"name": f"Extra {n}", "probability": n}, headers=tenant.admin)
+        client.post(url, json={"name": f"Extra {n}", "probability": str(n)}, headers=tenant.admin)
         for n in range(4)])
     assert [r.status_code for r in added] == [201] * 4
     after = await read_process(client, tenant, process["id"])

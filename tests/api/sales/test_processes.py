@@ -55,11 +55,16 @@ async def test_a_process_is_created_with_its_stages_in_order(client: AsyncClient
     assert read.json() == process
 
 
-async def test_a_probability_may_be_sent_as_a_number(client: AsyncClient, tenant: Tenant):
-    process = await make_process(client, tenant, stages=[
-        {"name": "Talk", "probability": 25.5}, {"name": "Deal", "probability": 100,
-                                                "kind": "won"}])
-    assert [s["probability"] for s in process["stages"]] == ["25.50", "100.00"]
+async def test_a_probability_sent_as_a_json_number_is_refused_naming_it(client: AsyncClient,
+                                                                        tenant: Tenant):
+    response = await client.post(PATH, headers=tenant.admin, json={"name": "Numbers", "stages": [
+        {"name": "Talk", "probability": 25.5},
+        {"name": "Deal", "probability": "100", "kind": "won"}]})
+    assert response.status_code == 422, response.text
+    assert response.json()["errors"] == [{
+        "field": "stages.0.probability",
+        "message": 'send the probability as a decimal string, such as "25.00", not as a '
+                   "JSON number"}]
 
 
 async def test_an_api_key_creates_a_process_without_a_creating_user(client: AsyncClient,
@@ -234,7 +239,7 @@ async def test_another_organizations_process_is_not_found(client: AsyncClient, t
              client.patch(url, json={"name": "Mine"}, headers=tenant.admin),
              client.delete(url, headers=tenant.admin),
              client.get(f"{url}/stages", headers=tenant.admin),
-             client.post(f"{url}/stages", json={"name": "X", "probability": 1},
+             client.post(f"{url}/stages", json={"name": "X", "probability": "1"},
                          headers=tenant.admin),
              client.put(f"{url}/stages/order", json={"stage_ids": [stage["id"]]},
                         headers=tenant.admin),
@@ -262,7 +267,7 @@ async def test_sellers_read_processes_but_only_admins_and_managers_change_them(
     writes = [client.post(PATH, json={"name": "S", "stages": DEFAULT_STAGES}, headers=seller),
               client.patch(url, json={"name": "S"}, headers=seller),
               client.delete(url, headers=seller),
-              client.post(f"{url}/stages", json={"name": "S", "probability": 1},
+              client.post(f"{url}/stages", json={"name": "S", "probability": "1"},
                           headers=seller),
               client.put(f"{url}/stages/order", json={"stage_ids": [
                   s["id"] for s in reversed(process["stages"])]}, headers=seller),

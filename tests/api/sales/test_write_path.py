@@ -56,7 +56,7 @@ async def test_a_lean_write_refuses_what_fastapi_would_and_changes_nothing(
     caller = {**tenant.key, **JSON}
     requests: list[Request] = [
         ("PATCH", one, b'{"amount": ', caller),  # invalid JSON
-        ("PATCH", one, b'{"amount": "2"}', tenant.key),  # no Content-Type: not parsed
+        ("PATCH", one, b'{"amount": "2"}', tenant.key),  # no Content-Type: not parsed, 415
         ("PATCH", one, b'{"amount": "2"}', {**tenant.key, "Content-Type": "text/plain"}),
         ("PATCH", one, b"", caller),  # no body where one is required
         ("PATCH", one, b"[]", caller),
@@ -82,7 +82,7 @@ async def test_a_lean_write_refuses_what_fastapi_would_and_changes_nothing(
     lean, fastapi = await answers_of_both(app, client, requests)
     assert lean == fastapi
     assert [status for status, _, _ in lean] == [
-        422, 422, 422, 422, 422, 422, 422, 412, 422, 412, 412, 404, 422, 412, 412, 422,
+        422, 415, 415, 422, 422, 422, 422, 412, 422, 412, 412, 404, 422, 412, 412, 422,
         422, 422, 422, 401, 422]
     assert lean[0][1]["errors"][0]["field"] == "body"
     assert {e["field"] for e in lean[5][1]["errors"]} == {"amount", "probability"}

@@ -3,6 +3,7 @@ strict bodies, partial updates, names, ids, text, numbers in their column's rang
 percentages, dates and times."""
 
 import re
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, ClassVar
@@ -14,6 +15,8 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    GetCoreSchemaHandler,
+    GetJsonSchemaHandler,
     PlainSerializer,
     PlainValidator,
     StrictBool,
@@ -22,6 +25,7 @@ from pydantic import (
     ValidationError,
     WithJsonSchema,
 )
+from pydantic_core import PydanticCustomError, core_schema
 
 from salescore.domain.errors import InvalidInput
 
@@ -52,11 +56,14 @@ Email = Annotated[str, StringConstraints(min_length=3, max_length=320, pattern=N
                   Trimmed, NoNul]
 Initials = Annotated[str, StringConstraints(min_length=1, max_length=10), NoNul]
 Password = Annotated[str, StringConstraints(min_length=8, max_length=200)]
-Id = Annotated[int, Field(ge=1, le=2**63 - 1)]
+# A bigint's range is given in the spec as its format, `int64`: the OpenAPI document holds
+# bounds as JSON numbers, which many clients read as doubles, and 2**63 - 1 is not one.
+_INT64 = {"type": "integer", "format": "int64"}
+Id = Annotated[int, Field(ge=1, le=2**63 - 1), WithJsonSchema({**_INT64, "minimum": 1})]
 # JSON true or false only: 0, 1 and "yes" are refused, not read as booleans.
 Flag = StrictBool
 # Whole numbers as PostgreSQL holds them: `bigint` (ids) and `integer` (positions, counts).
-BigInt = Annotated[int, Field(ge=-(2**63), le=2**63 - 1)]
+BigInt = Annotated[int, Field(ge=-(2**63), le=2**63 - 1), WithJsonSchema(_INT64)]
 Integer = Annotated[int, Field(ge=-(2**31), le=2**31 - 1)]
 Text = Annotated[str, StringConstraints(max_length=10_000), NoNul]
 ExternalId = Annotated[str, StringConstraints(min_length=1, max_length=200,
@@ -72,13 +79,49 @@ _DECIMAL_STRING = {"type": "string", "pattern": r"^\d+\.\d{2}$", "examples": ["1
 # Money, shares and probabilities go out as JSON strings with two decimals ("25.00") ...
 Decimal2 = Annotated[Decimal, PlainSerializer(_two_places, return_type=str),
                      WithJsonSchema(_DECIMAL_STRING, mode="serialization")]
-# ... and come in as such strings (or JSON numbers) with at most two decimals.
-MoneyIn = Annotated[Decimal, Field(ge=0, max_digits=18, decimal_places=2, allow_inf_nan=False)]
+DECIMAL_TEXT = re.compile(r"^-?[0-9]+(\.[0-9]+)?$")
+
+
+@dataclass(frozen=True, slots=True)
+class DecimalText:
+    """A decimal comes in as a JSON string of plain digits ("1250.00", "-12.5"), never as
+    a JSON number: a client's float would already have rounded it (0.1 + 0.2), and a
+    generated client should hold it as text or as its own decimal type. In the schema it
+    is a string with `example`; the bounds of the type are checked on the number it
+    spells."""
+
+    example: str
+
+    def __get_pydantic_core_schema__(self, source: Any,
+                                     handler: GetCoreSchemaHandler) -> core_schema.CoreSchema:
+        return core_schema.with_info_before_validator_function(self._text, handler(source))
+
+    def __get_pydantic_json_schema__(self, schema: core_schema.CoreSchema,
+                                     handler: GetJsonSchemaHandler) -> dict[str, Any]:
+        return {"type": "string", "pattern": DECIMAL_TEXT.pattern, "examples": [self.example]}
+
+    def _text(self, value: Any, info: core_schema.ValidationInfo) -> Any:
+        if isinstance(value, str) and DECIMAL_TEXT.fullmatch(value):
+            return value
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            name = f"the {info.field_name}" if info.field_name else "it"
+            raise PydanticCustomError("decimal_string", "send {name} as a decimal string, "
+                                      "such as {example}, not as a JSON number",
+                                      {"name": name, "example": f'"{self.example}"'})
+        raise PydanticCustomError("decimal_string", "must be a decimal string, such as "
+                                  "{example}", {"example": f'"{self.example}"'})
+
+
+# ... and come in as such strings with at most two decimals.
+MoneyIn = Annotated[Decimal, Field(ge=0, max_digits=18, decimal_places=2, allow_inf_nan=False),
+                    DecimalText("1250.00")]
 PercentIn = Annotated[Decimal, Field(ge=0, le=100, max_digits=5, decimal_places=2,
-                                     allow_inf_nan=False)]
+                                     allow_inf_nan=False), DecimalText("25.00")]
 # Filters compare with what a column can hold: numeric(18,2) money, numeric(5,2) percentages.
-Money = Annotated[Decimal, Field(max_digits=18, decimal_places=2, allow_inf_nan=False)]
-Percent = Annotated[Decimal, Field(max_digits=5, decimal_places=2, allow_inf_nan=False)]
+Money = Annotated[Decimal, Field(max_digits=18, decimal_places=2, allow_inf_nan=False),
+                  DecimalText("1250.00")]
+Percent = Annotated[Decimal, Field(max_digits=5, decimal_places=2, allow_inf_nan=False),
+                    DecimalText("25.00")]
 
 _DATE_TEXT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _TIME_TEXT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}"

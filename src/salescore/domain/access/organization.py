@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from salescore.domain.access.permissions import Role, Scope
 from salescore.domain.currencies import ISO_4217
-from salescore.domain.errors import InvalidInput
+from salescore.domain.errors import Conflict, InvalidInput
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -101,6 +101,19 @@ def check_email(email: str, field: str = "email") -> str:
     if not _EMAIL.match(email):
         raise InvalidInput.of(field, "is not an email address")
     return email
+
+
+class SharedEmail(Conflict):
+    """A new organization's admin was given the e-mail of a user of another organization."""
+
+
+def check_admin_email_free(email: str, *, used_elsewhere: bool) -> None:
+    """A new organization's first admin takes an e-mail that no user of another organization
+    has, unless whoever creates it asks to share it: an e-mail in several organizations
+    must name the organization to log in wherever its password is the same in more than
+    one."""
+    if used_elsewhere:
+        raise SharedEmail(f"{email} is already the e-mail of a user of another organization")
 
 
 def initials_of(name: str) -> str:

@@ -87,6 +87,11 @@ class UserRepository:
         )
         return (await self._session.execute(stmt)).first() is not None
 
+    async def email_in_any_organization(self, email: str) -> bool:
+        """Some user of any organization, active or not, has `email` (in any case)."""
+        stmt = select(users.c.id).where(func.lower(users.c.email) == email.lower()).limit(1)
+        return (await self._session.execute(stmt)).first() is not None
+
     async def logins(self, email: str) -> Sequence[tuple[int, int, str]]:
         """(organization id, user id, password hash) of every active user with `email`."""
         stmt = select(users.c.organization_id, users.c.id, users.c.password_hash).where(

@@ -25,8 +25,10 @@ async def log_in(uow: UnitOfWork, *, email: str, password: str,
     if not matches:
         raise NotAuthenticated("wrong email or password")
     if len(matches) > 1:
-        raise InvalidInput.of("client_id", "this login exists in several organizations: "
-                                           "give the organization id as client_id")
+        ids = ", ".join(str(org) for org, _ in sorted(matches))
+        raise InvalidInput.of("client_id", "this e-mail and password log in to several "
+                                           f"organizations ({ids}): pass client_id=<the "
+                                           "organization id> in the form to pick one")
     return matches[0]
 
 

@@ -48,21 +48,30 @@ async def create_item(uow: UnitOfWork, *, caller: Caller, kind: ListKind, name: 
                       position: int | None = None, active: bool = True) -> ListItem:
     """A new item at `position` (default: after the last)."""
     require(caller, Scope.SALES_SETUP_WRITE)
-    org = caller.organization_id
     async with uow:
-        items = uow.lists(kind)
-        await items.lock_list(org)
-        await _check_name_free(items, kind, org, name)
-        current = {i.id: i.position for i in await items.in_order(org)}
-        order = placed(list(current), _NEW, position)
-        moved = moves(current, order)
-        await _shift(items, org, moved, but=_NEW)
-        item = await items.add(org, {"name": name, "position": order.index(_NEW) + 1,
-                                     "active": active})
-        uow.emit(org, caller.actor,
-                 DomainEvent(f"{kind.value}.created", kind.value, item.id, _public(item)),
-                 *_shifted(kind, moved, but=_NEW))
+        item = await add_item(uow, caller=caller, kind=kind, name=name, position=position,
+                              active=active)
         await uow.commit()
+    return item
+
+
+async def add_item(uow: UnitOfWork, *, caller: Caller, kind: ListKind, name: str,
+                   position: int | None = None, active: bool = True) -> ListItem:
+    """`create_item` inside a transaction the caller of this function holds and commits
+    (a new organization's starter lists are made in the organization's own)."""
+    org = caller.organization_id
+    items = uow.lists(kind)
+    await items.lock_list(org)
+    await _check_name_free(items, kind, org, name)
+    current = {i.id: i.position for i in await items.in_order(org)}
+    order = placed(list(current), _NEW, position)
+    moved = moves(current, order)
+    await _shift(items, org, moved, but=_NEW)
+    item = await items.add(org, {"name": name, "position": order.index(_NEW) + 1,
+                                 "active": active})
+    uow.emit(org, caller.actor,
+             DomainEvent(f"{kind.value}.created", kind.value, item.id, _public(item)),
+             *_shifted(kind, moved, but=_NEW))
     return item
 
 

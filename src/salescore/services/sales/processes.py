@@ -83,20 +83,31 @@ async def create_process(uow: UnitOfWork, *, caller: Caller, name: str,
     """A new process with its stages in the order given: at least one open stage, at
     most one marking a signed quote."""
     require(caller, Scope.SALES_SETUP_WRITE)
+    async with uow:
+        process = await add_process(uow, caller=caller, name=name, stages=stages,
+                                    active=active, note=note, default_for=default_for)
+        await uow.commit()
+    return process
+
+
+async def add_process(uow: UnitOfWork, *, caller: Caller, name: str,
+                      stages: Sequence[StageDraft], active: bool = True,
+                      note: str | None = None,
+                      default_for: DefaultFor = DefaultFor()) -> SalesProcess:
+    """`create_process` inside a transaction the caller of this function holds and commits
+    (a new organization's starter process is made in the organization's own)."""
     check_name(name)
     check_new_stages(stages)
-    async with uow:
-        org = caller.organization_id
-        await _check_targets(uow, org, default_for)
-        process_id = await uow.sales_processes.add(org, {
-            "name": name, "active": active, "note": note, "default_for_all": default_for.all,
-            "created_by": caller.user_id, "updated_by": caller.user_id}, stages)
-        await uow.sales_processes.set_default_for(org, process_id, default_for)
-        process = await saved_process(uow, caller, process_id)
-        uow.emit(org, caller.actor, DomainEvent(
-            "sales_process.created", "sales_process", process_id,
-            _public(process) | {"stages": [stage_public(s) for s in process.stages]}))
-        await uow.commit()
+    org = caller.organization_id
+    await _check_targets(uow, org, default_for)
+    process_id = await uow.sales_processes.add(org, {
+        "name": name, "active": active, "note": note, "default_for_all": default_for.all,
+        "created_by": caller.user_id, "updated_by": caller.user_id}, stages)
+    await uow.sales_processes.set_default_for(org, process_id, default_for)
+    process = await saved_process(uow, caller, process_id)
+    uow.emit(org, caller.actor, DomainEvent(
+        "sales_process.created", "sales_process", process_id,
+        _public(process) | {"stages": [stage_public(s) for s in process.stages]}))
     return process
 
 

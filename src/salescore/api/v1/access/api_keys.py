@@ -21,6 +21,8 @@ KeyList = Annotated[ListRequest, Depends(list_parameters("api-keys", [
 @router.get("", response_model=PageOf[ApiKeyRead])
 async def list_api_keys(caller: CallerDep, uow: UnitOfWorkDep, state: AppStateDep,
                         request: KeyList) -> Response:
+    """The organization's API keys, revoked ones included (`revoked_at` set); never the
+    secrets, only their first characters (`prefix`)."""
     page = await api_keys.list_api_keys(uow, caller=caller, query=request.query)
     return page_response(state, request, page, ApiKeyRead.of)
 

@@ -6,7 +6,7 @@ from typing import Annotated
 from fastapi import Form, Request, Response
 
 from salescore.api.deps import AppStateDep, IdentityDep, UnitOfWorkDep
-from salescore.api.errors import problem_responses
+from salescore.api.errors import form_hint, problem_responses
 from salescore.api.rate_limits import client_address
 from salescore.api.routing import Router
 from salescore.api.tokens import issue_token
@@ -19,6 +19,12 @@ from salescore.services.access.login_throttle import log_in_throttled
 router = Router(prefix="/v1", tags=["auth"])
 _ME_BODIES_KEPT = 1024
 _ME_BODIES: dict[int, tuple[Identity, bytes]] = {}
+TOKEN_FORM = (
+    "POST /v1/auth/token takes an OAuth2 password form, not a JSON body: send it with "
+    "`Content-Type: application/x-www-form-urlencoded` and the fields `username` (the "
+    "e-mail) and `password`, plus `client_id` (the organization id) when the e-mail has "
+    "logins in several organizations; for example `curl https://HOST/v1/auth/token "
+    "-d username=ada@example.com -d password=SECRET -d client_id=1` (curl -d sends a form)")
 
 
 # First in the router: it is the route called most, and routes are matched in order.
@@ -49,6 +55,7 @@ def _me_body(identity: Identity) -> bytes:
 
 
 @router.post("/auth/token", response_model=TokenRead, responses=problem_responses(401, 429))
+@form_hint(TOKEN_FORM)
 async def create_token(
     request: Request, state: AppStateDep, uow: UnitOfWorkDep,
     username: Annotated[str, NoNul, Form(description="The user's email.", max_length=320)],

@@ -30,15 +30,21 @@ def unit_router(kind: UnitKind, path: str, create: type[BaseModel], update: type
         filters.append(Filter("group_type", GroupType))
     Listing = Annotated[ListRequest, Depends(list_parameters(
         path, filters, sorts=("id", "name", "created_at", "updated_at")))]
+    # Route names give the operation ids (`listSalesRegions`, `createSalesRegion`).
+    many, one = path.replace("-", "_"), path.removesuffix("s").replace("-", "_")
+    words, word = path.replace("-", " "), path.removesuffix("s").replace("-", " ")
 
-    @router.get("", response_model=PageOf[read], name=f"list_{path}")  # type: ignore[valid-type]
+    @router.get("", response_model=PageOf[read], name=f"list_{many}",  # type: ignore[valid-type]
+                description=f"The organization's {words}, a page at a time.")
     async def list_units(caller: CallerDep, uow: UnitOfWorkDep, state: AppStateDep,
                          request: Listing) -> Response:
         page = await org_units.list_units(uow, caller=caller, kind=kind, query=request.query)
         return page_response(state, request, page, read.of)
 
     @router.post("", response_model=read, status_code=status.HTTP_201_CREATED,
-                 responses=problem_responses(409), name=f"create_{path}")
+                 responses=problem_responses(409), name=f"create_{one}",
+                 description=f"A new {word} (needs `organization:write`); a name another "
+                             f"{word} has is a conflict (409).")
     async def create_unit(body: create, caller: CallerDep,  # type: ignore[valid-type]
                           uow: UnitOfWorkDep, response: Response) -> OrgUnitRead:
         unit = await org_units.create_unit(uow, caller=caller, kind=kind,
@@ -48,7 +54,7 @@ def unit_router(kind: UnitKind, path: str, create: type[BaseModel], update: type
         return read.of(unit)
 
     @router.get("/{unit_id}", response_model=read, responses=problem_responses(404),
-                name=f"read_{path}")
+                name=f"read_{one}", description=f"One {word}, and its ETag.")
     async def read_unit(unit_id: Id, caller: CallerDep, uow: UnitOfWorkDep,
                         response: Response) -> OrgUnitRead:
         unit = await org_units.get_unit(uow, caller=caller, kind=kind, unit_id=unit_id)
@@ -56,7 +62,9 @@ def unit_router(kind: UnitKind, path: str, create: type[BaseModel], update: type
         return read.of(unit)
 
     @router.patch("/{unit_id}", response_model=read,
-                  responses=problem_responses(404, 409, 412), name=f"update_{path}")
+                  responses=problem_responses(404, 409, 412), name=f"update_{one}",
+                  description=f"Change the fields given (needs `organization:write`); a "
+                              f"name another {word} has is a conflict (409).")
     async def update_unit(unit_id: Id, body: update,  # type: ignore[valid-type]
                           caller: CallerDep, uow: UnitOfWorkDep, if_match: IfMatchDep,
                           response: Response) -> OrgUnitRead:
@@ -67,7 +75,7 @@ def unit_router(kind: UnitKind, path: str, create: type[BaseModel], update: type
         return read.of(unit)
 
     @router.delete("/{unit_id}", status_code=status.HTTP_204_NO_CONTENT,
-                   responses=problem_responses(404, 412), name=f"delete_{path}")
+                   responses=problem_responses(404, 412), name=f"delete_{one}")
     async def delete_unit(unit_id: Id, caller: CallerDep, uow: UnitOfWorkDep,
                           if_match: IfMatchDep) -> None:
         """Remove it; users in it keep working, without it."""

@@ -24,6 +24,8 @@ UserList = Annotated[ListRequest, Depends(list_parameters("users", [
 @router.get("", response_model=PageOf[UserRead])
 async def list_users(caller: CallerDep, uow: UnitOfWorkDep, state: AppStateDep,
                      request: UserList) -> Response:
+    """The organization's employees, a page at a time; deactivated users are listed too
+    (filter with `active=true`)."""
     page = await users.list_users(uow, caller=caller, query=request.query)
     return page_response(state, request, page, UserRead.of)
 
@@ -32,6 +34,8 @@ async def list_users(caller: CallerDep, uow: UnitOfWorkDep, state: AppStateDep,
              responses=problem_responses(404, 409))
 async def create_user(body: UserCreate, caller: CallerDep, uow: UnitOfWorkDep,
                       response: Response) -> UserRead:
+    """A new employee who can log in with `email` and `password` (needs `users:write`).
+    An e-mail another user of the organization has is a conflict (409)."""
     user = await users.create_user(uow, caller=caller, **body.model_dump())
     response.headers["ETag"] = etag(user.version)
     response.headers["Location"] = f"/v1/users/{user.id}"
@@ -41,6 +45,7 @@ async def create_user(body: UserCreate, caller: CallerDep, uow: UnitOfWorkDep,
 @router.get("/{user_id}", response_model=UserRead, responses=problem_responses(404))
 async def read_user(user_id: Id, caller: CallerDep, uow: UnitOfWorkDep,
                     response: Response) -> UserRead:
+    """One employee (never the password), and the ETag for a later `If-Match`."""
     user = await users.get_user(uow, caller=caller, user_id=user_id)
     response.headers["ETag"] = etag(user.version)
     return UserRead.of(user)

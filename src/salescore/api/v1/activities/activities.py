@@ -75,6 +75,8 @@ async def list_opportunity_activities(opportunity_id: Id, caller: CallerDep,
                                       uow: UnitOfWorkDep, state: AppStateDep,
                                       request: OpportunityActivityList,
                                       ) -> Response:
+    """The activities of one opportunity, with the filters and sorts of
+    `GET /v1/activities`."""
     page = await service.list_activities(uow, caller=caller, query=request.query,
                                          opportunity_id=opportunity_id)
     return page_response(state, request, page, ActivityRead.of)
@@ -96,6 +98,7 @@ async def create_activity(body: ActivityCreate, caller: CallerDep, uow: UnitOfWo
             responses=problem_responses(404))
 async def read_activity(activity_id: Id, caller: CallerDep, uow: UnitOfWorkDep,
                         response: Response) -> ActivityRead:
+    """One activity, and its ETag for a later `If-Match`."""
     return _answer(response, await service.get_activity(uow, caller=caller,
                                                         activity_id=activity_id))
 
@@ -115,5 +118,7 @@ async def update_activity(activity_id: Id, body: ActivityUpdate, caller: CallerD
                responses=WRITE_ERRORS)
 async def delete_activity(activity_id: Id, caller: CallerDep, uow: UnitOfWorkDep,
                           if_match: IfMatchDep) -> None:
+    """Deletes the activity for good; `If-Match` guards against deleting a version you
+    have not seen."""
     await service.delete_activity(uow, caller=caller, activity_id=activity_id,
                                   if_match=if_match)

@@ -34,7 +34,9 @@ async def list_notifications(caller: CallerDep, uow: UnitOfWorkDep, state: AppSt
 
 @router.post("/{notification_id}/read", response_model=NotificationRead,
              responses=problem_responses(404))
-async def mark_read(notification_id: Id, caller: CallerDep,
-                    uow: UnitOfWorkDep) -> NotificationRead:
+async def mark_notification_read(notification_id: Id, caller: CallerDep,
+                                 uow: UnitOfWorkDep) -> NotificationRead:
+    """Sets `read_at` on one of the calling user's notifications; marking it again keeps
+    the first time. Another user's notification is 404."""
     return NotificationRead.of(await service.mark_read(uow, caller=caller,
                                                        notification_id=notification_id))

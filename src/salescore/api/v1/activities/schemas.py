@@ -5,6 +5,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, StringConstraints
 
+from salescore.api.v1 import examples
 from salescore.api.v1.schemas import (
     NOT_BLANK,
     Flag,
@@ -25,6 +26,8 @@ Subject = Annotated[str, StringConstraints(min_length=1, max_length=500, pattern
 
 
 class ActivityCreate(Strict):
+    model_config = examples.shown("ActivityCreate")
+
     kind: ActivityKind
     subject: Subject
     text: Text | None = None
@@ -56,6 +59,8 @@ class ActivityUpdate(Patch):
 
 
 class ActivityRead(BaseModel):
+    model_config = examples.shown("ActivityRead")
+
     id: int
     kind: ActivityKind
     subject: str

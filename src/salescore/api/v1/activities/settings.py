@@ -41,6 +41,8 @@ class SettingsUpdate(Patch):
 
 @router.get("", response_model=SettingsRead)
 async def read_settings(caller: CallerDep, uow: UnitOfWorkDep) -> SettingsRead:
+    """The organization's settings: base currency, time zone, whether a loss needs a
+    reason, the follow-up reminder task and the stagnant report's default days."""
     return SettingsRead.of(await settings.get_settings(uow, caller=caller))
 
 

@@ -77,6 +77,9 @@ async def export_customers(caller: CallerDep, uow: UnitOfWorkDep,
              status_code=status.HTTP_201_CREATED, responses=problem_responses(404, 409))
 async def create_customer(body: CustomerCreate, caller: CallerDep, uow: UnitOfWorkDep,
                           response: Response) -> CustomerRead:
+    """A new customer, answered with its `Location` and ETag. An `external_id` another
+    customer of the organization has is a conflict (409); `owner_id` must be a user of
+    the organization."""
     customer = await customers.create_customer(uow, caller=caller, **body.model_dump())
     response.headers["ETag"] = etag(customer.version)
     response.headers["Location"] = f"/v1/customers/{customer.id}"
@@ -105,6 +108,7 @@ async def upsert_customer(external_id: ExternalIdPath, body: CustomerUpsert,
             responses=problem_responses(404))
 async def read_customer(customer_id: Id, caller: CallerDep, uow: UnitOfWorkDep,
                         response: Response) -> CustomerRead:
+    """One customer, and its ETag for a later `If-Match`."""
     customer = await customers.get_customer(uow, caller=caller, customer_id=customer_id)
     response.headers["ETag"] = etag(customer.version)
     return CustomerRead.of(customer)
@@ -135,6 +139,7 @@ async def delete_customer(customer_id: Id, caller: CallerDep, uow: UnitOfWorkDep
             responses=problem_responses(404))
 async def list_contacts(customer_id: Id, caller: CallerDep, uow: UnitOfWorkDep,
                         state: AppStateDep, request: ContactList) -> Response:
+    """The customer's contacts, a page at a time; `q` looks in the name, email and title."""
     page = await contacts.list_contacts(uow, caller=caller, customer_id=customer_id,
                                         query=request.query)
     return page_response(state, request, page, ContactRead.of)
@@ -144,6 +149,8 @@ async def list_contacts(customer_id: Id, caller: CallerDep, uow: UnitOfWorkDep,
              status_code=status.HTTP_201_CREATED, responses=problem_responses(404, 409))
 async def create_contact(customer_id: Id, body: ContactCreate, caller: CallerDep,
                          uow: UnitOfWorkDep, response: Response) -> ContactRead:
+    """A new contact person of the customer, answered with its `Location` and ETag; an
+    `external_id` another contact has is a conflict (409)."""
     contact = await contacts.create_contact(uow, caller=caller, customer_id=customer_id,
                                             **body.model_dump())
     response.headers["ETag"] = etag(contact.version)
@@ -174,6 +181,7 @@ async def upsert_contact(customer_id: Id, external_id: ExternalIdPath, body: Con
             responses=problem_responses(404))
 async def read_contact(contact_id: Id, caller: CallerDep, uow: UnitOfWorkDep,
                        response: Response) -> ContactRead:
+    """One contact, and its ETag for a later `If-Match`."""
     contact = await contacts.get_contact(uow, caller=caller, contact_id=contact_id)
     response.headers["ETag"] = etag(contact.version)
     return ContactRead.of(contact)

@@ -5,6 +5,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field, StringConstraints
 
+from salescore.api.v1 import examples
 from salescore.api.v1.schemas import (
     NOT_BLANK,
     Email,
@@ -34,6 +35,8 @@ class CustomerUpsert(Strict):
 
 
 class CustomerCreate(CustomerUpsert):
+    model_config = examples.shown("CustomerCreate")
+
     external_id: ExternalId | None = Field(
         default=None, description="The integrator's id; unique in the organization.")
 
@@ -51,6 +54,8 @@ class CustomerUpdate(Patch):
 
 
 class CustomerRead(BaseModel):
+    model_config = examples.shown("CustomerRead")
+
     id: int
     name: str
     org_number: str | None

@@ -4,8 +4,12 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
+from salescore.api.v1 import examples
+
 
 class EventRead(BaseModel):
+    model_config = examples.shown("EventRead")
+
     id: int
     type: str
     aggregate_type: str

@@ -3,8 +3,10 @@ as that route hands its body to the service (services/integrations/imports.py ru
 
 CSV cells are text: an empty cell is a value not given; `true` and `false` (any case) are
 the booleans; with `;` as the delimiter, a decimal comma (`1234,50`) is read as a number.
-NDJSON values are JSON, exactly as the API takes them (`null` is given: it clears a field
-where the route's PATCH or upsert would)."""
+NDJSON values are JSON, as the API takes them (`null` is given: it clears a field where
+the route's PATCH or upsert would), but for one thing: a decimal field takes a JSON number
+too (`"amount": 1250.50`), read as the digits the file holds, never through a float, where
+the API takes decimal strings only (a file is often a database's dump)."""
 
 import re
 from decimal import Decimal
@@ -62,6 +64,15 @@ _BOOLEANS = {resource: _typed(create, bool) for resource, (create, _) in _SCHEMA
 _DECIMALS = {resource: _typed(create, Decimal) for resource, (create, _) in _SCHEMAS.items()}
 
 
+def _digits(value: Any) -> Any:
+    """A decimal or an integer as plain digits (`1E+3` as `1000`); anything else as it is."""
+    if isinstance(value, Decimal) and value.is_finite():
+        return format(value, "f")
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return value
+
+
 def _message(error: Any) -> str:
     kind = error.get("type")
     if kind == "missing":
@@ -81,6 +92,8 @@ class ImportRowRules:
                from_text: bool, decimal_comma: bool) -> dict[str, Any]:
         if from_text:
             row = self._from_text(resource, row, decimal_comma)
+        else:
+            row = self._from_json(resource, row)
         create, upserting = _SCHEMAS[resource]
         model = upserting if upsert and upserting is not None else create
         given = {k: v for k, v in row.items() if k != "external_id"} if model is not create \
@@ -97,6 +110,13 @@ class ImportRowRules:
         if resource is ImportResource.ACTIVITIES:
             return body.model_dump(exclude_unset=True)
         return body.model_dump()
+
+    @staticmethod
+    def _from_json(resource: ImportResource, row: dict[str, Any]) -> dict[str, Any]:
+        """The NDJSON reader reads numbers as exact decimals (and integers): those in a
+        decimal field become their digits, as the API's schema takes them."""
+        return {name: _digits(value) if name in _DECIMALS[resource] else value
+                for name, value in row.items()}
 
     @staticmethod
     def _from_text(resource: ImportResource, row: dict[str, Any],

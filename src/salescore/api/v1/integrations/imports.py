@@ -7,8 +7,9 @@ Rules chosen where the contract is silent:
   with it, is 415.
 - `Idempotency-Key` on the upload: a retry with the same key gets the import the first
   request queued (202, `idempotent-replayed: true`) and its body is not read again.
-- Reading an import needs the write scope of its resource (`customers:write` for
-  customers and contacts, `opportunities:write`, `activities:write`).
+- Uploading or cancelling needs `imports:write`, reading `imports:read`; and each also
+  the write scope of the import's resource (`customers:write` for customers and
+  contacts, `opportunities:write`, `activities:write`), since an import writes those.
 - The errors file: `format=csv` gives the failed rows of a CSV import with the header it
   had, or of an NDJSON import with the keys of its failed rows as columns, plus `error`
   (each error as `field: message`, joined by `; `); `format=ndjson` gives each failed
@@ -142,6 +143,8 @@ async def list_imports(caller: CallerDep, uow: UnitOfWorkDep, state: AppStateDep
 
 @router.get(ONE, response_model=ImportRead, tags=IMPORTS, responses=problem_responses(404))
 async def read_import(import_id: Id, caller: CallerDep, uow: UnitOfWorkDep) -> ImportRead:
+    """One import: its status and row counts, which grow while it runs (poll this), and
+    `error` when the file as a whole could not be read."""
     return ImportRead.of(await imports.get_import(uow, caller=caller, import_id=import_id))
 
 
@@ -159,7 +162,7 @@ async def cancel_import(import_id: Id, caller: CallerDep, uow: UnitOfWorkDep) ->
             responses={**problem_responses(404), 200: {"content": {
                 "text/csv": {"schema": {"type": "string"}},
                 "application/x-ndjson": {"schema": {"type": "string"}}}}})
-async def import_errors(
+async def list_import_errors(
         import_id: Id, caller: CallerDep, uow: UnitOfWorkDep, state: AppStateDep,
         format: Annotated[ErrorsFormat, Query(description=(
             "`json`: pages of errors; `csv` or `ndjson`: every failed input row with its "

@@ -1,5 +1,6 @@
 """Lead intake: a marketing tool's customer, contact and opportunity in one call
-(`customers:write` and `opportunities:write`)."""
+(`leads:write`: a lead only ever adds records, so a marketing tool's key needs no other
+scope)."""
 
 from fastapi import Response, status
 
@@ -15,8 +16,8 @@ router = Router(tags=["leads"])
 @router.post("/v1/leads", response_model=LeadRead,
              responses={201: {"model": LeadRead, "description": "Created"},
                         **problem_responses(404, 409)})
-async def take_lead(body: LeadCreate, caller: CallerDep, uow: UnitOfWorkDep,
-                    response: Response) -> LeadRead:
+async def submit_lead(body: LeadCreate, caller: CallerDep, uow: UnitOfWorkDep,
+                      response: Response) -> LeadRead:
     """Match each part of the lead to a record of the organization, or create it, in one
     transaction: the customer by `external_id`, else `org_number`; the contact by
     `external_id`, else its e-mail among the customer's contacts; the opportunity by

@@ -26,8 +26,8 @@ class WebhookTestResult(BaseModel):
 
 @router.post("/v1/webhook-endpoints/{endpoint_id}/test", response_model=WebhookTestResult,
              responses=problem_responses(404))
-async def test_endpoint(endpoint_id: Id, caller: CallerDep, uow: UnitOfWorkDep,
-                        state: AppStateDep, resolver: ResolverDep) -> WebhookTestResult:
+async def test_webhook_endpoint(endpoint_id: Id, caller: CallerDep, uow: UnitOfWorkDep,
+                                state: AppStateDep, resolver: ResolverDep) -> WebhookTestResult:
     """Sends a `webhook.test` message (`{"type": "webhook.test", "timestamp", "data":
     {"endpoint_id"}}`) now, with a fresh `webhook-id`, signed and checked as deliveries
     are, and answers how it went; it is not a delivery and is not logged as one."""

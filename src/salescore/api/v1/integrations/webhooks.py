@@ -62,10 +62,13 @@ def _with_secret(endpoint: Endpoint, secret: str, response: Response) -> Endpoin
 
 @router.post(ENDPOINTS, response_model=EndpointWithSecret, tags=WEBHOOKS,
              status_code=status.HTTP_201_CREATED, responses=problem_responses())
-async def create_endpoint(body: EndpointCreate, caller: CallerDep, uow: UnitOfWorkDep,
-                          state: AppStateDep, resolver: ResolverDep,
-                          response: Response) -> EndpointWithSecret:
-    """The answer carries the signing secret, this once."""
+async def create_webhook_endpoint(body: EndpointCreate, caller: CallerDep, uow: UnitOfWorkDep,
+                                  state: AppStateDep, resolver: ResolverDep,
+                                  response: Response) -> EndpointWithSecret:
+    """A URL that gets the change feed's events as signed Standard Webhooks messages
+    (needs `webhooks:write`); `event_types` picks the types, empty for all. The URL must be
+    `https://` on a public address unless the server allows private networks. The answer
+    carries the signing secret, this once."""
     settings = state.settings
     endpoint, secret = await webhooks.create_endpoint(
         uow, caller=caller, **body.model_dump(), key=settings.secrets_encryption_key(),
@@ -75,15 +78,19 @@ async def create_endpoint(body: EndpointCreate, caller: CallerDep, uow: UnitOfWo
 
 
 @router.get(ENDPOINTS, response_model=PageOf[EndpointRead], tags=WEBHOOKS)
-async def list_endpoints(caller: CallerDep, uow: UnitOfWorkDep, state: AppStateDep,
-                         request: EndpointList) -> Response:
+async def list_webhook_endpoints(caller: CallerDep, uow: UnitOfWorkDep, state: AppStateDep,
+                                 request: EndpointList) -> Response:
+    """The organization's webhook endpoints, disabled ones too, never their secrets
+    (needs `webhooks:read`)."""
     page = await webhooks.list_endpoints(uow, caller=caller, query=request.query)
     return page_response(state, request, page, EndpointRead.of)
 
 
 @router.get(ONE, response_model=EndpointRead, tags=WEBHOOKS, responses=problem_responses(404))
-async def read_endpoint(endpoint_id: Id, caller: CallerDep, uow: UnitOfWorkDep,
-                        response: Response) -> EndpointRead:
+async def read_webhook_endpoint(endpoint_id: Id, caller: CallerDep, uow: UnitOfWorkDep,
+                                response: Response) -> EndpointRead:
+    """One webhook endpoint (without its secret): whether it is active, and why it was
+    disabled if it was; and its ETag."""
     endpoint = await webhooks.get_endpoint(uow, caller=caller, endpoint_id=endpoint_id)
     response.headers["ETag"] = etag(endpoint.version)
     return EndpointRead.of(endpoint)
@@ -91,9 +98,10 @@ async def read_endpoint(endpoint_id: Id, caller: CallerDep, uow: UnitOfWorkDep,
 
 @router.patch(ONE, response_model=EndpointRead, tags=WEBHOOKS,
               responses=problem_responses(404, 412))
-async def update_endpoint(endpoint_id: Id, body: EndpointUpdate, caller: CallerDep,
-                          uow: UnitOfWorkDep, state: AppStateDep, if_match: IfMatchDep,
-                          resolver: ResolverDep, response: Response) -> EndpointRead:
+async def update_webhook_endpoint(endpoint_id: Id, body: EndpointUpdate, caller: CallerDep,
+                                  uow: UnitOfWorkDep, state: AppStateDep,
+                                  if_match: IfMatchDep, resolver: ResolverDep,
+                                  response: Response) -> EndpointRead:
     """`active: false` disables the endpoint (`disabled_reason` "disabled through the
     API"), `active: true` enables it again."""
     endpoint = await webhooks.update_endpoint(
@@ -106,18 +114,19 @@ async def update_endpoint(endpoint_id: Id, body: EndpointUpdate, caller: CallerD
 
 @router.delete(ONE, status_code=status.HTTP_204_NO_CONTENT, tags=WEBHOOKS,
                responses=problem_responses(404, 412))
-async def delete_endpoint(endpoint_id: Id, caller: CallerDep, uow: UnitOfWorkDep,
-                          if_match: IfMatchDep) -> None:
-    """The endpoint and its delivery log."""
+async def delete_webhook_endpoint(endpoint_id: Id, caller: CallerDep, uow: UnitOfWorkDep,
+                                  if_match: IfMatchDep) -> None:
+    """Remove the endpoint and its delivery log; nothing more is sent to it."""
     await webhooks.delete_endpoint(uow, caller=caller, endpoint_id=endpoint_id,
                                    if_match=if_match)
 
 
 @router.post(ONE + "/rotate-secret", response_model=EndpointWithSecret, tags=WEBHOOKS,
              responses=problem_responses(404, 412))
-async def rotate_secret(endpoint_id: Id, caller: CallerDep, uow: UnitOfWorkDep,
-                        state: AppStateDep, if_match: IfMatchDep,
-                        response: Response) -> EndpointWithSecret:
+async def rotate_webhook_endpoint_secret(endpoint_id: Id, caller: CallerDep,
+                                         uow: UnitOfWorkDep, state: AppStateDep,
+                                         if_match: IfMatchDep,
+                                         response: Response) -> EndpointWithSecret:
     """A new secret, in this answer only; messages are signed with the previous one too
     for 24 hours more."""
     endpoint, secret = await webhooks.rotate_secret(
@@ -128,8 +137,8 @@ async def rotate_secret(endpoint_id: Id, caller: CallerDep, uow: UnitOfWorkDep,
 
 @router.get(ONE + "/deliveries", response_model=PageOf[DeliveryRead], tags=WEBHOOKS,
             responses=problem_responses(404))
-async def list_deliveries(endpoint_id: Id, caller: CallerDep, uow: UnitOfWorkDep,
-                          state: AppStateDep, request: DeliveryList) -> Response:
+async def list_webhook_deliveries(endpoint_id: Id, caller: CallerDep, uow: UnitOfWorkDep,
+                                  state: AppStateDep, request: DeliveryList) -> Response:
     """The endpoint's delivery log: one delivery per event; `sort=-id` for the newest first."""
     page = await webhooks.list_deliveries(uow, caller=caller, endpoint_id=endpoint_id,
                                           query=request.query)
@@ -138,8 +147,8 @@ async def list_deliveries(endpoint_id: Id, caller: CallerDep, uow: UnitOfWorkDep
 
 @router.post(ONE + "/recover", response_model=RecoveryAnswer, tags=WEBHOOKS,
              status_code=status.HTTP_202_ACCEPTED, responses=problem_responses(404, 409))
-async def recover(endpoint_id: Id, body: Recovery, caller: CallerDep,
-                  uow: UnitOfWorkDep) -> RecoveryAnswer:
+async def recover_webhook_deliveries(endpoint_id: Id, body: Recovery, caller: CallerDep,
+                                     uow: UnitOfWorkDep) -> RecoveryAnswer:
     """Queue every event since `since` that the endpoint takes and that has no successful
     delivery to it: failed deliveries again, and events never queued for it (while it was
     inactive). 409 while it is inactive: enable it first."""
@@ -150,8 +159,10 @@ async def recover(endpoint_id: Id, body: Recovery, caller: CallerDep,
 
 @router.get(DELIVERY + "/attempts", response_model=PageOf[AttemptRead], tags=WEBHOOKS,
             responses=problem_responses(404))
-async def list_attempts(delivery_id: Id, caller: CallerDep, uow: UnitOfWorkDep,
-                        state: AppStateDep, request: AttemptList) -> Response:
+async def list_webhook_attempts(delivery_id: Id, caller: CallerDep, uow: UnitOfWorkDep,
+                                state: AppStateDep, request: AttemptList) -> Response:
+    """Every attempt at one delivery: when, the status code or error, how long it took
+    and the start of the answer."""
     page = await webhooks.list_attempts(uow, caller=caller, delivery_id=delivery_id,
                                         query=request.query)
     return page_response(state, request, page, AttemptRead.of)
@@ -159,7 +170,8 @@ async def list_attempts(delivery_id: Id, caller: CallerDep, uow: UnitOfWorkDep,
 
 @router.post(DELIVERY + "/redeliver", response_model=DeliveryRead, tags=WEBHOOKS,
              status_code=status.HTTP_202_ACCEPTED, responses=problem_responses(404, 409))
-async def redeliver(delivery_id: Id, caller: CallerDep, uow: UnitOfWorkDep) -> DeliveryRead:
+async def redeliver_webhook(delivery_id: Id, caller: CallerDep,
+                            uow: UnitOfWorkDep) -> DeliveryRead:
     """Queue the delivery again, due now, whatever its status (its attempts so far and last
     error are kept). 409 while its endpoint is inactive."""
     delivery = await webhooks.redeliver(uow, caller=caller, delivery_id=delivery_id)

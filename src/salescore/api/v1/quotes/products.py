@@ -76,6 +76,8 @@ async def upsert_product(external_id: ExternalIdPath, body: ProductUpsert,
             responses=problem_responses(404))
 async def read_product(product_id: Id, caller: CallerDep, uow: UnitOfWorkDep,
                        response: Response) -> ProductRead:
+    """One product of the catalogue, active or not, and its ETag for a later
+    `If-Match`."""
     product = await products.get_product(uow, caller=caller, product_id=product_id)
     response.headers["ETag"] = etag(product.version)
     return ProductRead.of(product)

@@ -144,6 +144,9 @@ def _now() -> datetime:
 @router.get("/v1/public/quotes/{token}", response_model=PublicQuoteRead,
             responses=problem_responses(404, 410))
 async def read_public_quote(token: Token, uow: UnitOfWorkDep) -> Response:
+    """The quote a link was made for, as JSON, with no credential (the token is one):
+    the seller's organization, the lines, totals, valid-until day and status; never unit
+    cost or margin. An unknown token is 404; an expired or replaced quote 410."""
     async def call() -> Response:
         quote, _ = await open_public_quote(uow, token=token, now=_now())
         return Response(PublicQuoteRead.of(quote).model_dump_json(),
@@ -154,7 +157,8 @@ async def read_public_quote(token: Token, uow: UnitOfWorkDep) -> Response:
 @router.get("/v1/public/quotes/{token}/pdf", response_class=Response,
             responses={200: {"content": {"application/pdf": {}}, "description": "The PDF."},
                        **problem_responses(404, 410)})
-async def public_quote_pdf(token: Token, uow: UnitOfWorkDep) -> Response:
+async def read_public_quote_pdf(token: Token, uow: UnitOfWorkDep) -> Response:
+    """The linked quote as a PDF, with no credential; 404 and 410 as for the JSON."""
     async def call() -> Response:
         quote, _ = await open_public_quote(uow, token=token, now=_now())
         return Response(quote_pdf_bytes(quote), media_type="application/pdf", headers={
@@ -186,8 +190,8 @@ async def sign_quote(token: Token, body: SignBody, request: Request, state: AppS
 
 @router.post("/v1/public/quotes/{token}/request-change", response_model=AnswerRead,
              responses=problem_responses(404, 409, 410))
-async def request_change(token: Token, body: ChangeBody, request: Request, state: AppStateDep,
-                         uow: UnitOfWorkDep) -> Response:
+async def request_quote_change(token: Token, body: ChangeBody, request: Request,
+                               state: AppStateDep, uow: UnitOfWorkDep) -> Response:
     """Ask for a change, saying what in `comment`; this answers the quote."""
     return await _answer_json(request, state, uow, token, Answer.CHANGE_REQUESTED, body.name,
                               body.email, body.comment)
@@ -267,7 +271,8 @@ _FORM_PAGE = _html_pages({
 
 
 @router.get("/q/{token}", response_class=HTMLResponse, responses=_PAGE)
-async def quote_page(token: Token, state: AppStateDep, uow: UnitOfWorkDep) -> HTMLResponse:
+async def read_quote_page(token: Token, state: AppStateDep,
+                          uow: UnitOfWorkDep) -> HTMLResponse:
     """The page a customer opens: the quote, its PDF, and the forms to answer it."""
     nonce = secrets.token_urlsafe(16)
     try:
@@ -321,27 +326,34 @@ def _check_form(answer: Answer, given: dict[str, str | None]) -> None:
 
 
 @router.post("/q/{token}/sign", response_class=HTMLResponse, responses=_FORM_PAGE)
-async def sign_by_form(token: Token, request: Request, state: AppStateDep, uow: UnitOfWorkDep,
-                       name: FormLine = None, email: FormLine = None,
-                       csrf: FormLine = None) -> HTMLResponse:
+async def sign_quote_by_form(token: Token, request: Request, state: AppStateDep,
+                             uow: UnitOfWorkDep, name: FormLine = None, email: FormLine = None,
+                             csrf: FormLine = None) -> HTMLResponse:
+    """What the customer's page posts to sign (a form, with the page's CSRF field); it
+    answers an HTML page, the confirmation or the error in words."""
     return await _answer_form(request, state, uow, token, Answer.SIGNED,
                               {"name": name, "email": email, "csrf": csrf})
 
 
 @router.post("/q/{token}/request-change", response_class=HTMLResponse, responses=_FORM_PAGE)
-async def request_change_by_form(token: Token, request: Request, state: AppStateDep,
-                                 uow: UnitOfWorkDep, comment: FormText = None,
-                                 name: FormLine = None, email: FormLine = None,
-                                 csrf: FormLine = None) -> HTMLResponse:
+async def request_quote_change_by_form(token: Token, request: Request, state: AppStateDep,
+                                       uow: UnitOfWorkDep, comment: FormText = None,
+                                       name: FormLine = None, email: FormLine = None,
+                                       csrf: FormLine = None) -> HTMLResponse:
+    """What the customer's page posts to ask for a change, `comment` saying what; it
+    answers an HTML page, the confirmation or the error in words."""
     return await _answer_form(request, state, uow, token, Answer.CHANGE_REQUESTED,
                               {"comment": comment, "name": name, "email": email,
                                "csrf": csrf})
 
 
 @router.post("/q/{token}/reject", response_class=HTMLResponse, responses=_FORM_PAGE)
-async def reject_by_form(token: Token, request: Request, state: AppStateDep,
-                         uow: UnitOfWorkDep, comment: FormText = None, name: FormLine = None,
-                         email: FormLine = None, csrf: FormLine = None) -> HTMLResponse:
+async def reject_quote_by_form(token: Token, request: Request, state: AppStateDep,
+                              uow: UnitOfWorkDep, comment: FormText = None,
+                              name: FormLine = None, email: FormLine = None,
+                              csrf: FormLine = None) -> HTMLResponse:
+    """What the customer's page posts to reject the quote; it answers an HTML page, the
+    confirmation or the error in words."""
     return await _answer_form(request, state, uow, token, Answer.REJECTED,
                               {"comment": comment, "name": name, "email": email,
                                "csrf": csrf})

@@ -70,6 +70,7 @@ async def create_quote(opportunity_id: Id, body: QuoteCreate, caller: CallerDep,
             responses=problem_responses(404))
 async def list_opportunity_quotes(opportunity_id: Id, caller: CallerDep, uow: UnitOfWorkDep,
                                   state: AppStateDep, request: OpportunityQuoteList) -> Response:
+    """The quotes made for one opportunity, with the filters of `GET /v1/quotes`."""
     page = await quotes.list_quotes(uow, caller=caller, query=request.query,
                                     opportunity_id=opportunity_id)
     return page_response(state, request, page, QuoteRead.of)
@@ -87,6 +88,8 @@ async def list_quotes(caller: CallerDep, uow: UnitOfWorkDep, state: AppStateDep,
 @router.get("/v1/quotes/{quote_id}", response_model=QuoteRead, responses=problem_responses(404))
 async def read_quote(quote_id: Id, caller: CallerDep, uow: UnitOfWorkDep,
                      response: Response) -> QuoteRead:
+    """One quote with its frozen lines and totals, in its effective status (a sent quote
+    whose valid-until day has ended reads as `expired`), and its ETag."""
     return _answer(await quotes.get_quote(uow, caller=caller, quote_id=quote_id), response)
 
 
@@ -126,7 +129,7 @@ async def send_quote(quote_id: Id, caller: CallerDep, uow: UnitOfWorkDep, state:
 
 @router.post("/v1/quotes/{quote_id}/link", response_model=SentQuoteRead,
              responses=problem_responses(404, 409, 410))
-async def renew_link(quote_id: Id, caller: CallerDep, uow: UnitOfWorkDep, state: AppStateDep,
+async def renew_quote_link(quote_id: Id, caller: CallerDep, uow: UnitOfWorkDep, state: AppStateDep,
                      response: Response,
                      body: Annotated[SendRequest | None, Body()] = None) -> SentQuoteRead:
     """A new public link for a sent, unanswered quote; the old link answers 404 from now."""
@@ -140,7 +143,8 @@ async def renew_link(quote_id: Id, caller: CallerDep, uow: UnitOfWorkDep, state:
 
 @router.get("/v1/quotes/{quote_id}/pdf", response_class=Response,
             responses={**_PDF_RESPONSE, **problem_responses(404)})
-async def quote_pdf(quote_id: Id, caller: CallerDep, uow: UnitOfWorkDep) -> Response:
+async def read_quote_pdf(quote_id: Id, caller: CallerDep, uow: UnitOfWorkDep) -> Response:
+    """The quote as the customer gets it, as a PDF; a draft's is marked DRAFT."""
     quote, pdf = await quotes.quote_pdf(uow, caller=caller, quote_id=quote_id)
     name = quote.number or f"quote-{quote.id}-draft"
     return Response(pdf, media_type=PDF,
@@ -149,8 +153,8 @@ async def quote_pdf(quote_id: Id, caller: CallerDep, uow: UnitOfWorkDep) -> Resp
 
 @router.get("/v1/quotes/{quote_id}/emails", response_model=PageOf[QuoteEmailRead],
             responses=problem_responses(404))
-async def quote_emails(quote_id: Id, caller: CallerDep,
-                       uow: UnitOfWorkDep) -> PageOf[QuoteEmailRead]:
+async def list_quote_emails(quote_id: Id, caller: CallerDep,
+                            uow: UnitOfWorkDep) -> PageOf[QuoteEmailRead]:
     """Every e-mail of the quote, oldest first, on one page."""
     emails = await quotes.quote_emails(uow, caller=caller, quote_id=quote_id)
     return PageOf[QuoteEmailRead](data=[QuoteEmailRead.of(e) for e in emails],
@@ -159,8 +163,8 @@ async def quote_emails(quote_id: Id, caller: CallerDep,
 
 @router.get("/v1/opportunities/{opportunity_id}/documents",
             response_model=PageOf[DocumentRead], responses=problem_responses(404))
-async def opportunity_documents(opportunity_id: Id, caller: CallerDep,
-                                uow: UnitOfWorkDep) -> PageOf[DocumentRead]:
+async def list_opportunity_documents(opportunity_id: Id, caller: CallerDep,
+                                     uow: UnitOfWorkDep) -> PageOf[DocumentRead]:
     """The opportunity's documents (signed quotes), oldest first, on one page."""
     found = await quotes.opportunity_documents(uow, caller=caller,
                                                opportunity_id=opportunity_id)
@@ -170,7 +174,10 @@ async def opportunity_documents(opportunity_id: Id, caller: CallerDep,
 @router.get("/v1/documents/{document_id}/content", response_class=Response,
             responses={200: {"content": {PDF: {}}, "description": "The document's bytes."},
                        **problem_responses(404)})
-async def document_content(document_id: Id, caller: CallerDep, uow: UnitOfWorkDep) -> Response:
+async def read_document_content(document_id: Id, caller: CallerDep,
+                                uow: UnitOfWorkDep) -> Response:
+    """The document's bytes as stored (a signed quote's PDF), as an attachment; the ETag
+    is their SHA-256, as `sha256` in the document list."""
     document, content = await quotes.document_content(uow, caller=caller,
                                                       document_id=document_id)
     return Response(content, media_type=document.content_type, headers={

@@ -49,6 +49,8 @@ async def create_quote_template(body: QuoteTemplateCreate, caller: CallerDep,
             responses=problem_responses(404))
 async def read_quote_template(template_id: Id, caller: CallerDep, uow: UnitOfWorkDep,
                               response: Response) -> QuoteTemplateRead:
+    """One quote template with its texts and colour, and its ETag for a later
+    `If-Match`."""
     template = await templates.get_template(uow, caller=caller, template_id=template_id)
     response.headers["ETag"] = etag(template.version)
     return QuoteTemplateRead.of(template)

@@ -33,6 +33,8 @@ def _answer(response: Response, rate: ExchangeRate) -> ExchangeRateRead:
 @router.get("", response_model=PageOf[ExchangeRateRead])
 async def list_exchange_rates(caller: CallerDep, uow: UnitOfWorkDep, state: AppStateDep,
                               request: RateList) -> Response:
+    """The organization's exchange rates to its base currency, a page at a time; a rate
+    is base-currency units per unit of `currency`, as a decimal string."""
     page = await service.list_rates(uow, caller=caller, query=request.query)
     return page_response(state, request, page, ExchangeRateRead.of)
 
@@ -51,6 +53,7 @@ async def create_exchange_rate(body: ExchangeRateCreate, caller: CallerDep,
 @router.get("/{rate_id}", response_model=ExchangeRateRead, responses=problem_responses(404))
 async def read_exchange_rate(rate_id: Id, caller: CallerDep, uow: UnitOfWorkDep,
                              response: Response) -> ExchangeRateRead:
+    """One exchange rate, and its ETag for a later `If-Match`."""
     return _answer(response, await service.get_rate(uow, caller=caller, rate_id=rate_id))
 
 
@@ -59,6 +62,8 @@ async def read_exchange_rate(rate_id: Id, caller: CallerDep, uow: UnitOfWorkDep,
 async def update_exchange_rate(rate_id: Id, body: ExchangeRateUpdate, caller: CallerDep,
                                uow: UnitOfWorkDep, if_match: IfMatchDep,
                                response: Response) -> ExchangeRateRead:
+    """Change the fields given; moving a rate onto a date its currency has a rate for
+    already is a conflict (409). Reports convert at the new rate from then on."""
     return _answer(response, await service.update_rate(
         uow, caller=caller, rate_id=rate_id, values=body.changes(), if_match=if_match))
 

@@ -69,7 +69,7 @@ To = Annotated[DateIn, Query(description=TO_BOUND)]
 
 
 @router.get("/win-loss", response_model=WinLossReportRead, responses=REPORT_RESPONSES)
-async def win_loss_report(
+async def read_win_loss_report(
         caller: CallerDep, uow: UnitOfWorkDep,
         _: Annotated[object, _only("from", "to", "group_by", "fx_date")],
         start: OptionalFrom = None, to: OptionalTo = None,
@@ -87,7 +87,7 @@ async def win_loss_report(
 
 
 @router.get("/funnel", response_model=FunnelReportRead, responses=NOT_FOUND_OR_FILE)
-async def funnel_report(
+async def read_funnel_report(
         caller: CallerDep, uow: UnitOfWorkDep,
         _: Annotated[object, _only("sales_process_id", "from", "to")],
         sales_process_id: ProcessId, start: OptionalFrom = None, to: OptionalTo = None,
@@ -104,7 +104,7 @@ async def funnel_report(
 
 @router.get("/stage-calibration", response_model=CalibrationReportRead,
             responses=NOT_FOUND_OR_FILE)
-async def stage_calibration_report(
+async def read_stage_calibration_report(
         caller: CallerDep, uow: UnitOfWorkDep,
         _: Annotated[object, _only("sales_process_id")], sales_process_id: ProcessId,
         format: FormatParam = None,
@@ -120,11 +120,11 @@ async def stage_calibration_report(
 
 
 @router.get("/activity", response_model=ActivityReportRead, responses=REPORT_RESPONSES)
-async def activity_report(caller: CallerDep, uow: UnitOfWorkDep,
-                          _: Annotated[object, _only("from", "to")],
-                          start: OptionalFrom = None, to: OptionalTo = None,
-                          format: FormatParam = None,
-                          accept: AcceptHeader = None) -> ActivityReportRead | Response:
+async def read_activity_report(caller: CallerDep, uow: UnitOfWorkDep,
+                               _: Annotated[object, _only("from", "to")],
+                               start: OptionalFrom = None, to: OptionalTo = None,
+                               format: FormatParam = None,
+                               accept: AcceptHeader = None) -> ActivityReportRead | Response:
     """Per seller (assignee): activities done from `from` to `to` and open now, by kind;
     follow-up tasks overdue now; open opportunities owned. Every active user is listed;
     activities without an assignee come last, under `seller: null`."""
@@ -135,7 +135,7 @@ async def activity_report(caller: CallerDep, uow: UnitOfWorkDep,
 
 @router.get("/pipeline-movement", response_model=MovementReportRead,
             responses=REPORT_RESPONSES)
-async def pipeline_movement_report(
+async def read_pipeline_movement_report(
         caller: CallerDep, uow: UnitOfWorkDep,
         _: Annotated[object, _only("from", "to", "close_from", "close_to", "fx_date")],
         start: From, to: To,

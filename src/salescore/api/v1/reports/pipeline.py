@@ -110,7 +110,7 @@ GROUP_BY = ("Comma-separated: " + ", ".join(k.value for k in GroupKey) + ". `sel
 
 
 @router.get("/pipeline", response_model=PipelineReportRead, responses=REPORT_RESPONSES)
-async def pipeline_report(
+async def read_pipeline_report(
         request: Request, caller: CallerDep, uow: UnitOfWorkDep, conditions: PipelineFilters,
         group_by: Annotated[str | None, Query(description=GROUP_BY)] = None,
         as_of: Annotated[DateIn | None, Query(description=(
@@ -144,10 +144,10 @@ async def pipeline_report(
 
 
 @router.get("/commissions", response_model=CommissionReportRead, responses=REPORT_RESPONSES)
-async def commission_report(caller: CallerDep, uow: UnitOfWorkDep, _: CommissionsFilters,
-                            start: From = None, to: To = None, fx_date: FxDate = None,
-                            format: FormatParam = None,
-                            accept: AcceptHeader = None) -> CommissionReportRead | Response:
+async def read_commission_report(caller: CallerDep, uow: UnitOfWorkDep, _: CommissionsFilters,
+                                 start: From = None, to: To = None, fx_date: FxDate = None,
+                                 format: FormatParam = None,
+                                 accept: AcceptHeader = None) -> CommissionReportRead | Response:
     """Per seller, from their shares: the deals won from `from` to `to` (by closing day in
     the organization's time zone) and amount * share / 100 of them; the deals open now and
     the expected commission, amount * share / 100 * probability / 100."""
@@ -160,7 +160,7 @@ async def commission_report(caller: CallerDep, uow: UnitOfWorkDep, _: Commission
 
 
 @router.get("/campaigns", response_model=CampaignReportRead, responses=REPORT_RESPONSES)
-async def campaign_report(
+async def read_campaign_report(
         caller: CallerDep, uow: UnitOfWorkDep, _: CampaignsFilters,
         group_by: Annotated[str, Query(description="`campaign` (default) or `source`."
                                                    + GROUPS_BOUND)]

@@ -11,7 +11,8 @@ from pydantic import WithJsonSchema as JsonSchema
 from typing_extensions import TypedDict
 
 from salescore.api.exports import Cell, Table
-from salescore.api.v1.schemas import DateIn, Decimal2, NoNul, Patch, Strict
+from salescore.api.v1 import examples
+from salescore.api.v1.schemas import DateIn, Decimal2, DecimalText, NoNul, Patch, Strict
 from salescore.domain.reports.exchange_rates import ExchangeRate, rate_text
 from salescore.domain.reports.pipeline import (
     PERIODS,
@@ -29,7 +30,7 @@ Currency = Annotated[str, StringConstraints(min_length=3, max_length=3), NoNul,
                      Field(description="ISO 4217, not the base currency.", examples=["EUR"])]
 RateIn = Annotated[Decimal, Field(gt=0, max_digits=20, decimal_places=10, allow_inf_nan=False,
                                   description="Base-currency units per unit of `currency`, "
-                                              "at most ten decimals.", examples=["11.7325"])]
+                                              "at most ten decimals."), DecimalText("11.7325")]
 MoneyText = Annotated[str, Field(pattern=r"^\d+\.\d{2}$", examples=["1250.00"])]
 RateOut = Annotated[Decimal, PlainSerializer(rate_text, return_type=str), JsonSchema(
     {"type": "string", "pattern": r"^\d+(\.\d{1,10})?$", "examples": ["11.7325"]},
@@ -132,6 +133,8 @@ class PipelineUnconverted(PipelineFigures):
 
 
 class PipelineReportRead(BaseModel):
+    model_config = examples.shown("PipelineReportRead")
+
     currency: str = Field(description="The organization's base currency.")
     fx_date: date
     group_by: list[GroupKey]

@@ -26,7 +26,7 @@ router = Router(prefix="/v1/reports", tags=["reports"])
 
 
 @router.get("/stagnant", response_model=StagnantReport, responses=REPORT_RESPONSES)
-async def stagnant(
+async def read_stagnant_report(
         caller: CallerDep, uow: UnitOfWorkDep, state: AppStateDep,
         days: Annotated[int | None, Query(ge=1, le=3650, description=(
             "No activity for this many days; default: the organization's setting."))] = None,

@@ -23,6 +23,8 @@ CampaignList = Annotated[ListRequest, Depends(list_parameters("campaigns", [
 @router.get("", response_model=PageOf[CampaignRead])
 async def list_campaigns(caller: CallerDep, uow: UnitOfWorkDep, state: AppStateDep,
                          request: CampaignList) -> Response:
+    """The organization's marketing campaigns, a page at a time, inactive ones too
+    (filter with `active=true`)."""
     page = await campaigns.list_campaigns(uow, caller=caller, query=request.query)
     return page_response(state, request, page, CampaignRead.of)
 
@@ -30,6 +32,8 @@ async def list_campaigns(caller: CallerDep, uow: UnitOfWorkDep, state: AppStateD
 @router.post("", response_model=CampaignRead, status_code=status.HTTP_201_CREATED)
 async def create_campaign(body: CampaignCreate, caller: CallerDep, uow: UnitOfWorkDep,
                           response: Response) -> CampaignRead:
+    """A new campaign (needs `sales_setup:write`) that opportunities can name as where
+    they came from; `ends_on`, when given, is on or after `starts_on`."""
     campaign = await campaigns.create_campaign(uow, caller=caller, **body.model_dump())
     response.headers["ETag"] = etag(campaign.version)
     response.headers["Location"] = f"/v1/campaigns/{campaign.id}"
@@ -39,6 +43,7 @@ async def create_campaign(body: CampaignCreate, caller: CallerDep, uow: UnitOfWo
 @router.get("/{campaign_id}", response_model=CampaignRead, responses=problem_responses(404))
 async def read_campaign(campaign_id: Id, caller: CallerDep, uow: UnitOfWorkDep,
                         response: Response) -> CampaignRead:
+    """One campaign, and its ETag for a later `If-Match`."""
     campaign = await campaigns.get_campaign(uow, caller=caller, campaign_id=campaign_id)
     response.headers["ETag"] = etag(campaign.version)
     return CampaignRead.of(campaign)

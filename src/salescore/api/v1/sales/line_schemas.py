@@ -1,5 +1,5 @@
 """Request and response bodies of an opportunity's product lines. The figures come in as
-decimal strings (or JSON numbers) and are checked by the domain (domain/quotes/pricing.py),
+decimal strings and are checked by the domain (domain/quotes/pricing.py),
 which names the field of any that is out of bounds or has too many decimals."""
 
 from datetime import datetime
@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, Field, PlainSerializer, WithJsonSchema
 
-from salescore.api.v1.schemas import CENT, Decimal2, Id, Name, Patch, Strict, Text
+from salescore.api.v1.schemas import CENT, Decimal2, DecimalText, Id, Name, Patch, Strict, Text
 from salescore.domain.quotes.pricing import line_margin
 from salescore.domain.sales.lines import MAX_LINES, Line
 
@@ -31,12 +31,14 @@ Decimal3 = Annotated[Decimal, PlainSerializer(_three_places, return_type=str),
 SignedDecimal2 = Annotated[Decimal, PlainSerializer(_two_places, return_type=str),
                            WithJsonSchema({"type": "string", "pattern": r"^-?\d+\.\d{2}$",
                                            "examples": ["-12.50"]}, mode="serialization")]
-QuantityIn = Annotated[Decimal, Field(allow_inf_nan=False, examples=["2.5"], description=(
-    "More than 0, at most three decimals."))]
-UnitPriceIn = Annotated[Decimal, Field(allow_inf_nan=False, examples=["1250.00"],
-                                       description="0 or more, to the cent.")]
-DiscountIn = Annotated[Decimal, Field(allow_inf_nan=False, examples=["10.00"],
-                                      description="0 to 100, at most two decimals.")]
+QuantityIn = Annotated[Decimal, Field(allow_inf_nan=False, description=(
+    "More than 0, at most three decimals.")), DecimalText("2.5")]
+UnitPriceIn = Annotated[Decimal, Field(allow_inf_nan=False, description="0 or more, to the "
+                                                                        "cent."),
+                        DecimalText("1250.00")]
+DiscountIn = Annotated[Decimal, Field(allow_inf_nan=False,
+                                      description="0 to 100, at most two decimals."),
+                       DecimalText("10.00")]
 
 
 class LineCreate(Strict):

@@ -63,13 +63,15 @@ async def reorder_lines(opportunity_id: Id, body: LineOrder, caller: CallerDep,
 @router.get("/{line_id}", response_model=LineRead, responses=problem_responses(404))
 async def read_line(opportunity_id: Id, line_id: Id, caller: CallerDep, uow: UnitOfWorkDep,
                     response: Response) -> LineRead:
+    """One line, with its derived `line_total` and `line_margin`. The ETag is the
+    opportunity's, for `If-Match` on a line write."""
     return _one(response, await service.get_line(uow, caller=caller,
                                                  opportunity_id=opportunity_id,
                                                  line_id=line_id))
 
 
 @router.patch("/{line_id}", response_model=LineRead, responses=WRITE_ERRORS)
-async def change_line(opportunity_id: Id, line_id: Id, body: LineUpdate, caller: CallerDep,
+async def update_line(opportunity_id: Id, line_id: Id, body: LineUpdate, caller: CallerDep,
                       uow: UnitOfWorkDep, if_match: IfMatchDep,
                       response: Response) -> LineRead:
     """The fields given change; the line keeps its product (and its unit cost snapshot)."""

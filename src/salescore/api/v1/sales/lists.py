@@ -40,9 +40,10 @@ def _add_routes(kind: ListKind, path: str) -> None:
         [Filter("id", int, ranges=True), Filter("name", str, pattern=True),
          Filter("active", bool), Filter("position", Integer, ranges=True)],
         sorts=("position", "id", "name", "created_at", "updated_at"))))]
-    name = path.replace("-", "_")
+    # Route names give the operation ids (`listLossReasons`, `createLossReason`).
+    many, one = path.replace("-", "_"), path.removesuffix("s").replace("-", "_")
 
-    @router.get(f"/{path}", response_model=PageOf[ListItemRead], name=f"list_{name}")
+    @router.get(f"/{path}", response_model=PageOf[ListItemRead], name=f"list_{many}")
     async def list_items(caller: CallerDep, uow: UnitOfWorkDep, state: AppStateDep,
                          request: Listing) -> Response:
         """The items in list order unless `sort` says otherwise."""
@@ -50,7 +51,7 @@ def _add_routes(kind: ListKind, path: str) -> None:
         return page_response(state, request, page, ListItemRead.of)
 
     @router.post(f"/{path}", response_model=ListItemRead, status_code=status.HTTP_201_CREATED,
-                 responses=problem_responses(409), name=f"create_{name}")
+                 responses=problem_responses(409), name=f"create_{one}")
     async def create_item(body: ListItemCreate, caller: CallerDep, uow: UnitOfWorkDep,
                           response: Response) -> ListItemRead:
         """A new item; a name the list has already, in any case, is a conflict."""
@@ -59,7 +60,7 @@ def _add_routes(kind: ListKind, path: str) -> None:
         response.headers["Location"] = f"/v1/lists/{path}/{item.id}"
         return ListItemRead.of(item)
 
-    @router.put(f"/{path}/order", response_model=ListItemsRead, name=f"reorder_{name}")
+    @router.put(f"/{path}/order", response_model=ListItemsRead, name=f"reorder_{many}")
     async def reorder_items(body: ListOrder, caller: CallerDep,
                             uow: UnitOfWorkDep) -> ListItemsRead:
         """Re-order the whole list: `ids` names every item exactly once."""
@@ -67,15 +68,16 @@ def _add_routes(kind: ListKind, path: str) -> None:
         return ListItemsRead(data=[ListItemRead.of(i) for i in items])
 
     @router.get(f"/{path}/{{item_id}}", response_model=ListItemRead,
-                responses=problem_responses(404), name=f"read_{name}")
+                responses=problem_responses(404), name=f"read_{one}")
     async def read_item(item_id: Id, caller: CallerDep, uow: UnitOfWorkDep,
                         response: Response) -> ListItemRead:
+        """One item of the list, active or not, and its ETag for a later `If-Match`."""
         item = await lists.get_item(uow, caller=caller, kind=kind, item_id=item_id)
         response.headers["ETag"] = etag(item.version)
         return ListItemRead.of(item)
 
     @router.patch(f"/{path}/{{item_id}}", response_model=ListItemRead,
-                  responses=problem_responses(404, 409, 412), name=f"update_{name}")
+                  responses=problem_responses(404, 409, 412), name=f"update_{one}")
     async def update_item(item_id: Id, body: ListItemUpdate, caller: CallerDep,
                           uow: UnitOfWorkDep, if_match: IfMatchDep,
                           response: Response) -> ListItemRead:
@@ -86,7 +88,7 @@ def _add_routes(kind: ListKind, path: str) -> None:
         return ListItemRead.of(item)
 
     @router.delete(f"/{path}/{{item_id}}", status_code=status.HTTP_204_NO_CONTENT,
-                   responses=problem_responses(404, 409, 412), name=f"delete_{name}")
+                   responses=problem_responses(404, 409, 412), name=f"delete_{one}")
     async def delete_item(item_id: Id, caller: CallerDep, uow: UnitOfWorkDep,
                           if_match: IfMatchDep) -> None:
         """Remove an item no opportunity uses (409 otherwise: deactivate it instead)."""

@@ -105,7 +105,8 @@ async def export_opportunities(caller: CallerDep, uow: UnitOfWorkDep,
             responses=problem_responses(404))
 async def read_opportunity(opportunity_id: Id, caller: CallerDep, uow: UnitOfWorkDep,
                            expand: ExpandQuery = None) -> Response:
-    """`expand=lines` embeds the product lines."""
+    """One opportunity, with its sellers, and its ETag for a later `If-Match`.
+    `expand=lines,orders` embeds its product lines and the ERP's orders."""
     parts = expansions(expand)
     if not parts:
         return _answer(await service.get_opportunity(
@@ -139,6 +140,11 @@ async def list_opportunities(caller: CallerDep, uow: UnitOfWorkDep, state: AppSt
              responses=problem_responses(404, 409))
 async def create_opportunity(body: OpportunityCreate, caller: CallerDep,
                              uow: UnitOfWorkDep) -> Response:
+    """A new opportunity of a customer, answered with its `Location` and ETag. The owner
+    defaults to the calling user (an API key must give `owner_id`), the process to the
+    owner's default, the stage to the process's first open stage, the probability to the
+    stage's and the currency to the organization's. Money and percentages are decimal
+    strings (`"1250.00"`)."""
     opportunity = await service.create_opportunity(
         uow, caller=caller, values=body.model_dump(exclude_none=True))
     return _answer(opportunity, status.HTTP_201_CREATED, located=True)
@@ -146,8 +152,8 @@ async def create_opportunity(body: OpportunityCreate, caller: CallerDep,
 
 @router.post("/bulk-delete", response_model=BulkDeleteResult,
              responses=problem_responses(404))
-async def bulk_delete(body: BulkDeleteRequest, caller: CallerDep,
-                      uow: UnitOfWorkDep) -> BulkDeleteResult:
+async def bulk_delete_opportunities(body: BulkDeleteRequest, caller: CallerDep,
+                                   uow: UnitOfWorkDep) -> BulkDeleteResult:
     """Delete every id or none: one the caller may not delete, or that does not exist,
     refuses the whole request."""
     deleted = await actions.bulk_delete_opportunities(uow, caller=caller, ids=body.ids)
@@ -248,7 +254,7 @@ async def reopen_opportunity(opportunity_id: Id, caller: CallerDep, uow: UnitOfW
 
 @router.get("/{opportunity_id}/history", response_model=HistoryPage,
             responses=problem_responses(404))
-async def opportunity_history(
+async def read_opportunity_history(
         opportunity_id: Id, caller: CallerDep, uow: UnitOfWorkDep, state: AppStateDep,
         limit: Annotated[int, Query(ge=1, le=500)] = 100,
         cursor: Annotated[str | None, Query(description="`next_cursor` of the previous "

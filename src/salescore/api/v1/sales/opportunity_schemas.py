@@ -6,17 +6,21 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from functools import cache
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
-from pydantic import BaseModel, Field, StringConstraints, create_model
+from pydantic import BaseModel, BeforeValidator, Field, StringConstraints, create_model
+from pydantic.json_schema import SkipJsonSchema
+from pydantic_core import PydanticCustomError
 
 from salescore.api.json_bodies import JsonBody
 from salescore.api.listing import PageOf
+from salescore.api.v1 import examples
 from salescore.api.v1.sales.line_schemas import LineRead, SignedDecimal2
 from salescore.api.v1.sales.order_schemas import OrderRead
 from salescore.api.v1.schemas import (
     DateIn,
     Decimal2,
+    DecimalText,
     ExternalId,
     Id,
     MoneyIn,
@@ -41,7 +45,8 @@ Currency = Annotated[str, StringConstraints(min_length=3, max_length=3), NoNul,
                      Field(description="ISO 4217; defaults to the organization's currency.",
                            examples=["NOK"])]
 MarginIn = Annotated[Decimal, Field(max_digits=18, decimal_places=2, allow_inf_nan=False,
-                                    description="May be negative: a deal sold at a loss.")]
+                                    description="May be negative: a deal sold at a loss."),
+                     DecimalText("300.00")]
 ShortText = Annotated[str, StringConstraints(max_length=200), NoNul]
 LossReasonId = Annotated[Id, Field(description="An active loss reason; only for a lost "
                                                "stage, required there when the "
@@ -57,6 +62,20 @@ OfferDiscountIn = Annotated[PercentIn, Field(description="The discount on the wh
 NULLABLE_FIELDS = frozenset({"description", "contact_id", "type_id", "source_id",
                              "campaign_id", "margin_amount", "expected_close_date",
                              "follow_up_date", "project_ref", "loss_reason_id", "loss_note"})
+
+
+def _never_written(hint: str) -> BeforeValidator:
+    """Refuses any value of a field of the answer that a write cannot set, naming the field
+    with `hint` (what to do instead) rather than calling it unknown."""
+    def refuse(value: object) -> NoReturn:
+        raise PydanticCustomError("read_only", hint)
+    return BeforeValidator(refuse)
+
+
+# Such a field takes no value and is absent from the request's schema.
+NeverWritten = Annotated[SkipJsonSchema[Any], Field(exclude=True)]
+_LIFECYCLE = "POST /v1/opportunities/{id}/win, /lose, /expire or /reopen"
+_SERVER_SET = _never_written("is set by the server and never written")
 
 
 class OpportunityFields(Strict):
@@ -86,6 +105,8 @@ class OpportunityFields(Strict):
 
 
 class OpportunityCreate(OpportunityFields):
+    model_config = examples.shown("OpportunityCreate")
+
     name: Name
     customer_id: Id
     external_id: ExternalId | None = None
@@ -103,6 +124,8 @@ class OpportunityUpsert(OpportunityFields, Patch):
 
 
 class OpportunityUpdate(Patch):
+    model_config = examples.shown("OpportunityUpdate")
+
     NULLABLE = NULLABLE_FIELDS | {"external_id"}
 
     name: Name | None = None
@@ -129,9 +152,40 @@ class OpportunityUpdate(Patch):
     amount_source: AmountSourceIn | None = None
     discount_percent: OfferDiscountIn | None = Field(
         default=None, description="With amount source `lines`, the amount follows.")
+    # What a client may send back from a read (OpportunityRead) but not write:
+    status: Annotated[NeverWritten, _never_written(
+        f"is changed by the lifecycle actions, not by PATCH: use {_LIFECYCLE}")] = None
+    closed_at: Annotated[NeverWritten, _never_written(
+        f"is set as the opportunity is won, lost or expired: use {_LIFECYCLE}")] = None
+    weighted_amount: Annotated[NeverWritten, _never_written(
+        "is derived (amount x probability / 100) and never written: change amount or "
+        "probability")] = None
+    margin_percent: Annotated[NeverWritten, _never_written(
+        "is derived (margin_amount / amount) and never written: change margin_amount")] = None
+    lines_total: Annotated[NeverWritten, _never_written(
+        "is the sum of the product lines and never written: change the lines at "
+        "/v1/opportunities/{id}/lines")] = None
+    ordered_amount: Annotated[NeverWritten, _never_written(
+        "is the sum of the orders linked to it and never written")] = None
+    sellers: Annotated[NeverWritten, _never_written(
+        "are changed at /v1/opportunities/{id}/sellers (POST a seller; PATCH or DELETE "
+        "/sellers/{user_id})")] = None
+    probability_source: Annotated[NeverWritten, _never_written(
+        "follows from probability: sending a probability makes it manual")] = None
+    previous_follow_up_date: Annotated[NeverWritten, _never_written(
+        "is kept by the server as follow_up_date changes: change follow_up_date")] = None
+    version: Annotated[NeverWritten, _never_written(
+        "is never written: send the version read as the If-Match header")] = None
+    id: Annotated[NeverWritten, _SERVER_SET] = None
+    created_at: Annotated[NeverWritten, _SERVER_SET] = None
+    created_by: Annotated[NeverWritten, _SERVER_SET] = None
+    updated_at: Annotated[NeverWritten, _SERVER_SET] = None
+    updated_by: Annotated[NeverWritten, _SERVER_SET] = None
 
 
 class MoveRequest(Strict):
+    model_config = examples.shown("MoveRequest")
+
     stage_id: Id
     probability: PercentIn | None = None
     loss_reason_id: LossReasonId | None = None
@@ -139,11 +193,15 @@ class MoveRequest(Strict):
 
 
 class WinRequest(Strict):
+    model_config = examples.shown("WinRequest")
+
     stage_id: Id | None = Field(default=None, description="A won stage; default: the "
                                                           "process's first won stage.")
 
 
 class LoseRequest(Strict):
+    model_config = examples.shown("LoseRequest")
+
     loss_reason_id: Id | None = None
     loss_note: Text | None = None
     stage_id: Id | None = Field(default=None, description="A lost stage; default: the "
@@ -173,6 +231,8 @@ class SellerRead(BaseModel):
 
 
 class OpportunityRead(BaseModel):
+    model_config = examples.shown("OpportunityRead")
+
     id: int
     name: str
     description: str | None
@@ -315,12 +375,16 @@ class WarningRead(BaseModel):
 
 
 class SellersRead(BaseModel):
+    model_config = examples.shown("SellersRead")
+
     sellers: list[SellerRead]
     total_share: Decimal2
     warnings: list[WarningRead]
 
 
 class SellerCreate(Strict):
+    model_config = examples.shown("SellerCreate")
+
     user_id: Id
     share: PercentIn
 

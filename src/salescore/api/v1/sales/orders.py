@@ -57,6 +57,8 @@ async def link_order(opportunity_id: Id, system: SystemPath, order_number: Order
 async def list_opportunity_orders(opportunity_id: Id, caller: CallerDep, uow: UnitOfWorkDep,
                                   state: AppStateDep,
                                   request: OpportunityOrderList) -> Response:
+    """The ERP orders linked to one opportunity (needs `orders:read`), with the filters of
+    `GET /v1/orders`."""
     page = await service.list_orders(uow, caller=caller, query=request.query,
                                      opportunity_id=opportunity_id)
     return page_response(state, request, page, OrderRead.of)
@@ -65,6 +67,8 @@ async def list_opportunity_orders(opportunity_id: Id, caller: CallerDep, uow: Un
 @router.get("/v1/orders", response_model=PageOf[OrderRead])
 async def list_orders(caller: CallerDep, uow: UnitOfWorkDep, state: AppStateDep,
                       request: OrderList) -> Response:
+    """Every order the ERPs linked to the organization's opportunities (needs
+    `orders:read`); filter by `system` and `order_number` to find one."""
     page = await service.list_orders(uow, caller=caller, query=request.query)
     return page_response(state, request, page, OrderRead.of)
 
@@ -73,6 +77,7 @@ async def list_orders(caller: CallerDep, uow: UnitOfWorkDep, state: AppStateDep,
             responses=problem_responses(404))
 async def read_order(order_id: Id, caller: CallerDep, uow: UnitOfWorkDep,
                      response: Response) -> OrderRead:
+    """One linked order, and its ETag for a later `If-Match` on the link."""
     order = await service.get_order(uow, caller=caller, order_id=order_id)
     response.headers["ETag"] = etag(order.version)
     return OrderRead.of(order)

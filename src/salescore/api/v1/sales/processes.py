@@ -81,6 +81,9 @@ async def export_sales_processes(caller: CallerDep, uow: UnitOfWorkDep,
              responses=problem_responses(404))
 async def create_sales_process(body: SalesProcessCreate, caller: CallerDep,
                                uow: UnitOfWorkDep, response: Response) -> SalesProcessRead:
+    """A new sales process with its stages in order (at least one `open` stage), needs
+    `sales_setup:write`. `default_for` makes it the default process of everyone, or of the
+    users, departments and sales regions named."""
     process = await service.create_process(
         uow, caller=caller, name=body.name, active=body.active, note=body.note,
         default_for=body.default_for.to_domain(), stages=[s.to_domain() for s in body.stages])
@@ -92,6 +95,8 @@ async def create_sales_process(body: SalesProcessCreate, caller: CallerDep,
 @router.get("/{process_id}", response_model=SalesProcessRead, responses=problem_responses(404))
 async def read_sales_process(process_id: Id, caller: CallerDep, uow: UnitOfWorkDep,
                              response: Response) -> SalesProcessRead:
+    """One sales process with its stages in order, and its ETag for a later `If-Match`
+    (on the process or any of its stages)."""
     process = await service.get_process(uow, caller=caller, process_id=process_id)
     response.headers["ETag"] = etag(process.version)
     return SalesProcessRead.of(process)
@@ -121,6 +126,8 @@ async def delete_sales_process(process_id: Id, caller: CallerDep, uow: UnitOfWor
             responses=problem_responses(404))
 async def list_stages(process_id: Id, caller: CallerDep, uow: UnitOfWorkDep,
                       response: Response) -> StageList:
+    """Every stage of the process in order, on one page, each with how many opportunities
+    stand on it (`in_use`). The ETag is the process's."""
     process = await service.get_process(uow, caller=caller, process_id=process_id)
     response.headers["ETag"] = etag(process.version)
     return StageList.of(process)
@@ -154,6 +161,8 @@ async def reorder_stages(process_id: Id, body: StageOrder, caller: CallerDep,
 @router.get(STAGE, response_model=StageRead, responses=problem_responses(404))
 async def read_stage(process_id: Id, stage_id: Id, caller: CallerDep, uow: UnitOfWorkDep,
                      response: Response) -> StageRead:
+    """One stage of the process. The ETag is the process's, for `If-Match` on a stage
+    write."""
     process, stage = await process_stages.get_stage(uow, caller=caller, process_id=process_id,
                                              stage_id=stage_id)
     response.headers["ETag"] = etag(process.version)

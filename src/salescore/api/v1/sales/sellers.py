@@ -30,6 +30,8 @@ def _answer(response: Response, answer: service.SellersAnswer) -> SellersRead:
 @router.get("", response_model=SellersRead, responses=problem_responses(404))
 async def list_sellers(opportunity_id: Id, caller: CallerDep, uow: UnitOfWorkDep,
                        response: Response) -> SellersRead:
+    """The opportunity's sellers and their shares, `total_share`, and `warnings` when the
+    shares do not add up to 100 %. The ETag is the opportunity's."""
     return _answer(response, await service.list_sellers(uow, caller=caller,
                                                         opportunity_id=opportunity_id))
 
@@ -47,7 +49,7 @@ async def add_seller(opportunity_id: Id, body: SellerCreate, caller: CallerDep,
 
 
 @router.patch("/{user_id}", response_model=SellersRead, responses=WRITE_ERRORS)
-async def change_seller(opportunity_id: Id, user_id: Id, body: SellerUpdate,
+async def update_seller(opportunity_id: Id, user_id: Id, body: SellerUpdate,
                         caller: CallerDep, uow: UnitOfWorkDep, if_match: IfMatchDep,
                         response: Response) -> SellersRead:
     """Only this seller's share changes; `warnings` tells when the total is not 100 %."""
