@@ -3,12 +3,8 @@ process on the test database: on a phone-sized screen the customer reads a sent 
 signs it with the page's form alone, under its Content-Security-Policy, and the API then
 shows the quote signed by that name.
 
-It drives the system's Chromium through Playwright (no browser of Playwright's own is
-downloaded): apt-get install chromium (Debian) and pip install -e '.[dev]'. Without either it
-is skipped."""
+See browser_support.py for what it needs."""
 
-import os
-import shutil
 from collections.abc import AsyncIterator, Iterator
 
 import httpx
@@ -16,25 +12,20 @@ import pytest
 from fastapi import FastAPI
 
 from salescore.settings import Settings
-from tests.e2e.server_process import env_with, serving
-from tests.factories import Tenant
-from tests.quote_flow import make_draft, quote_world, send, token_of
+from tests.e2e.browser_support import launched_chromium, serving_test_database
 
-pytest.importorskip("playwright", reason="no playwright package: apt-get install chromium "
-                                         "(Debian) and pip install -e '.[dev]'")
+# isort: split
+# (playwright only once browser_support has skipped the module without it)
 from playwright.async_api import (
     Browser,
     ConsoleMessage,
     Page,
     ViewportSize,
-    async_playwright,
     expect,
 )
 
-CHROMIUM = shutil.which("chromium")
-if CHROMIUM is None:
-    pytest.skip("no chromium on PATH: apt-get install chromium (Debian) and pip install -e "
-                "'.[dev]'", allow_module_level=True)
+from tests.factories import Tenant
+from tests.quote_flow import make_draft, quote_world, send, token_of
 
 PHONE = ViewportSize(width=390, height=844)
 SIGNER = "Ærlig Østbø Åsen"
@@ -44,22 +35,14 @@ LINE = "Ærlig Østbø Åsen consulting"  # the first line of make_draft's oppor
 @pytest.fixture(scope="module")
 def base(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """`salescore serve` on the test database, trusting the suite's tokens."""
-    assert settings.database_url
-    env = env_with(database_url=settings.database_url, jwt_secret=settings.signing_secret,
-                   data_dir=str(tmp_path_factory.mktemp("browser") / "data"),
-                   log_level="warning")
-    with serving(env) as (url, _):
+    with serving_test_database(settings, tmp_path_factory.mktemp("browser") / "data") as url:
         yield url
 
 
 @pytest.fixture(scope="module")
 async def browser() -> AsyncIterator[Browser]:
-    args = ["--no-sandbox"] if os.geteuid() == 0 else []
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                                    args=args)
+    async for launched in launched_chromium():
         yield launched
-        await launched.close()
 
 
 def csp_errors(page: Page) -> list[str]:
