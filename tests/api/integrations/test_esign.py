@@ -237,3 +237,17 @@ async def test_another_organizations_provider_is_not_found(client: AsyncClient,
                                       headers=other_tenant.admin,
                                       json={"name": "x"} if method == "PATCH" else None)
         assert answer.status_code == 404, (method, path)
+
+
+@pytest.mark.parametrize("active", [0, 1, "true", None])
+async def test_active_is_true_or_false_only(client: AsyncClient, tenant: Tenant,
+                                            active: object):
+    provider = await make_provider(client, tenant)
+    answer = await client.patch(f"/v1/esign-providers/{provider['id']}",
+                                headers=tenant.admin, json={"active": active})
+    assert answer.status_code == 422, answer.text
+    assert [e["field"] for e in answer.json()["errors"]] == ["active"]
+    created = await client.post("/v1/esign-providers", headers=tenant.admin,
+                                json={"name": "Loose", "kind": "standard_webhooks",
+                                      "active": 1})
+    assert created.status_code == 422, created.text

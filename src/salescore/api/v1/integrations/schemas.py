@@ -5,7 +5,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field, StringConstraints
 
-from salescore.api.v1.schemas import Name, NoNul, Patch, Strict
+from salescore.api.v1.schemas import Flag, Name, NoNul, Patch, Strict
 from salescore.domain.integrations.providers import CallbackLog, EsignProvider, ProviderKind
 
 CALLBACKS = "/v1/esign-callbacks/"  # their bodies may be larger (the signed PDF)
@@ -18,7 +18,7 @@ Secret = Annotated[str, StringConstraints(min_length=1, max_length=500), NoNul,
 class ProviderCreate(Strict):
     name: Name
     kind: ProviderKind
-    active: bool = True
+    active: Flag = True
     secret: Secret | None = None
 
 
@@ -28,7 +28,7 @@ class SecretRotation(Strict):
 
 class ProviderUpdate(Patch):
     name: Name | None = None
-    active: bool | None = None
+    active: Flag | None = None
 
 
 class ProviderRead(BaseModel):
