@@ -131,6 +131,14 @@ def wait_all_succeeded(setup: Setup, endpoint_id: int, count: int) -> list[async
         time.sleep(0.1)
 
 
+def wait_succeeded(setup: Setup, endpoint_id: int, count: int) -> None:
+    deadline = time.monotonic() + 60
+    while sum(d["status"] == "succeeded" for d in deliveries(setup, endpoint_id)) < count:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"fewer than {count} recorded as succeeded")
+        time.sleep(0.05)
+
+
 def holding_the_first(release: threading.Event, entered: threading.Event) -> Any:
     """Holds the first message until `release`; answers the others at once."""
     held: list[str] = []
@@ -156,6 +164,9 @@ def test_a_worker_killed_mid_request_loses_nothing(setup: Setup) -> None:
         create_customers(setup, 10)
         assert entered.wait(30), "no message came"
         setup.receiver.wait_for(10, path)
+        # Answered is not yet recorded: kill only once the nine answered ones are written,
+        # so that the one held is the only attempt in flight.
+        wait_succeeded(setup, endpoint_id, 9)
         stop(first, signal.SIGKILL)
     finally:
         release.set()
