@@ -11,16 +11,21 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from argon2 import PasswordHasher, profiles
 from fastapi import FastAPI
 from httpx import AsyncClient
 
 from salescore.api.app import create_app
 from salescore.database_server import create_database, migrate
+from salescore.services.access.credentials import use_password_hasher
 from salescore.settings import Settings
 from tests.databases import drop_database, with_database
 from tests.factories import Tenant, asgi_client, new_tenant
 
 TEST_SECRET = "test-secret-for-signing-tokens-0123456789"
+# argon2's defaults cost 0.14 s a hash: in-process tests make thousands of users. Servers
+# the e2e tests start hash as served.
+use_password_hasher(PasswordHasher.from_parameters(profiles.CHEAPEST))
 
 
 @pytest.fixture(scope="session")

@@ -50,7 +50,8 @@ _CHECKS: dict[tuple[tuple[str, ...], bool, bool], Prepared] = {}
 _NAMED: dict[tuple[str, ...], Prepared] = {}
 
 
-def _checked(values: dict[str, Any]) -> tuple[str, ...]:
+def checked_fields(values: dict[str, Any]) -> tuple[str, ...]:
+    """The reference fields of `values` that name a record (a contact among them)."""
     fields = [field for field in TABLE_OF_FIELD if values.get(field) is not None]
     if values.get("contact_id") is not None:
         fields.append("contact_id")
@@ -100,7 +101,7 @@ class ReferenceRepository:
         """The first reference field in `values` naming no record of the organization, else
         None; a `contact_id` must also be a contact of the `customer_id` given with it.
         One round trip."""
-        fields = _checked(values)
+        fields = checked_fields(values)
         if not fields:
             return None
         row = await self._check(organization_id, values, fields, with_organization=False)
@@ -110,7 +111,7 @@ class ReferenceRepository:
     async def organization_and_missing(self, organization_id: int, values: dict[str, Any],
                                        ) -> tuple[Organization | None, str | None]:
         """The organization, and what `missing` finds, in one round trip."""
-        fields = _checked(values)
+        fields = checked_fields(values)
         row = await self._check(organization_id, values, fields, with_organization=True)
         if row is None:
             return None, None

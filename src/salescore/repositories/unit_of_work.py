@@ -297,6 +297,19 @@ class BatchUnitOfWork(UnitOfWork):
         self._kept.extend(self._pending)
         self._pending = []
 
+    @property
+    def kept_events(self) -> int:
+        """How many events the steps so far kept for `flush()`."""
+        return len(self._kept)
+
+    def restart_steps(self, *, drop_events_after: int | None = None) -> None:
+        """The steps' savepoint is gone (an enclosing savepoint was released or rolled
+        back): the next step makes a new one. `drop_events_after`: the events kept past
+        that many were rolled back too."""
+        self._stepped = False
+        if drop_events_after is not None:
+            del self._kept[drop_events_after:]
+
     @contextlib.asynccontextmanager
     async def step(self) -> AsyncIterator[None]:
         """A savepoint around one use case (see the class)."""

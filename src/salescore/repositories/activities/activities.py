@@ -9,11 +9,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from salescore.domain.activities.activities import Activity, ActivityKind, Origin
 from salescore.domain.listing import ListQuery, Page
 from salescore.repositories.activities.models import activities as a
+from salescore.repositories.bulk import insert_rows, reserve_ids
 from salescore.repositories.listing import fetch_page
-from salescore.repositories.prepared import Prepared, fetchrow
+from salescore.repositories.prepared import Prepared, driver, fetchrow
 
 _STORED = [c for c in a.c if c.key not in {"id", "organization_id"}]
 LIST_COLUMNS: dict[str, ColumnElement[Any]] = {c.key: c for c in a.c}
+_BULK_COLUMNS = ("organization_id", "id", *(c.key for c in _STORED))
 _INSERT = Prepared.of(insert(a).values(
     {c.key: bindparam(c.key) for c in [a.c.organization_id, *_STORED]}).returning(a.c.id))
 
@@ -46,6 +48,16 @@ class ActivityRepository:
             assert row is not None
             ids.append(int(row["id"]))
         return ids
+
+    async def reserve_ids(self, count: int) -> list[int]:
+        """Ids for `count` activities to be stored by `add_many`."""
+        return await reserve_ids(await driver(self._session), "activities", count)
+
+    async def add_many(self, new: Sequence[Activity]) -> None:
+        """Store new activities, whose ids `reserve_ids` gave, in one statement
+        (repositories/bulk.py)."""
+        await insert_rows(await driver(self._session), "activities", _BULK_COLUMNS, [
+            [n.organization_id, n.id, *_to_row(n).values()] for n in new])
 
     async def get(self, organization_id: int, activity_id: int, *,
                   for_update: bool = False) -> Activity | None:

@@ -41,6 +41,7 @@ from salescore.domain.sales.processes import (
     SalesProcess,
 )
 from salescore.domain.sales.shares import Seller, as_percent
+from salescore.repositories.bulk import insert_rows, reserve_ids
 from salescore.repositories.customers.models import customers
 from salescore.repositories.listing import fetch_page, where
 from salescore.repositories.prepared import Prepared, driver, fetch, fetchrow
@@ -117,6 +118,11 @@ _INSERT = (
     f" unnest(${len(_INSERTED) + 1}::bigint[], ${len(_INSERTED) + 2}::numeric[])"
     " WITH ORDINALITY AS s(user_id, share, seq))"
     " SELECT id FROM new")
+
+
+# The columns of a set-wise insert, in the order of `_to_row`'s values after the id.
+_BULK_COLUMNS = ("organization_id", "id", *(c.key for c in _STORED))
+_BULK_SELLER_COLUMNS = ("organization_id", "opportunity_id", "user_id", "share", "added_seq")
 
 
 # Where each value is in a row of _SELECT (a SQLAlchemy row or an asyncpg record alike).
@@ -230,6 +236,24 @@ class OpportunityRepository:
         except UniqueViolationError:
             raise _taken(opportunity.external_id) from None
         return new_id
+
+    async def reserve_ids(self, count: int) -> list[int]:
+        """Ids for `count` opportunities to be stored by `add_many`."""
+        return await reserve_ids(await driver(self._session), "opportunities", count)
+
+    async def add_many(self, new: Sequence[Opportunity]) -> None:
+        """Store new opportunities, whose ids `reserve_ids` gave, with their sellers: one
+        statement a table (repositories/bulk.py). A taken external id fails them all."""
+        connection = await driver(self._session)
+        try:
+            await insert_rows(connection, "opportunities", _BULK_COLUMNS, [
+                [n.organization_id, n.id, *_to_row(n).values()] for n in new])
+        except UniqueViolationError:
+            raise Conflict("an opportunity with one of these external ids exists already"
+                           ) from None
+        await insert_rows(connection, "opportunity_sellers", _BULK_SELLER_COLUMNS, [
+            (n.organization_id, n.id, s.user_id, as_percent(s.share), seq)
+            for n in new for seq, s in enumerate(n.sellers)])
 
     async def save(self, before: Opportunity, after: Opportunity) -> None:
         """Store what changed; the version moves on by one."""

@@ -19,9 +19,9 @@ async def log_in(uow: UnitOfWork, *, email: str, password: str,
         candidates = [c for c in await uow.users.logins(email)
                       if organization_id is None or c[0] == organization_id]
     matches = [(org, user) for org, user, hashed in candidates
-               if password_matches(hashed, password)]
+               if await password_matches(hashed, password)]
     if not candidates:
-        password_matches(None, password)
+        await password_matches(None, password)
     if not matches:
         raise NotAuthenticated("wrong email or password")
     if len(matches) > 1:

@@ -37,6 +37,7 @@ async def create_organization(uow: UnitOfWork, *, name: str, admin_email: str,
     check_currency(currency)
     check_email(admin_email, "admin_email")
     admin_name = admin_email.split("@")[0]
+    password_hash = await hash_password(admin_password)
     async with uow:
         if not allow_shared_email:
             check_admin_email_free(admin_email, used_elsewhere=(
@@ -45,7 +46,7 @@ async def create_organization(uow: UnitOfWork, *, name: str, admin_email: str,
             name=name, base_currency=currency, time_zone=time_zone)
         admin_id = await uow.users.add(organization.id, values={
             "name": admin_name, "initials": initials_of(admin_name), "email": admin_email,
-            "password_hash": hash_password(admin_password), "role": Role.ADMIN.value,
+            "password_hash": password_hash, "role": Role.ADMIN.value,
         }, sales_group_ids=())
         secret, prefix, secret_hash = new_api_key()
         key = await uow.api_keys.add(organization.id, name="initial", prefix=prefix,

@@ -65,7 +65,7 @@ async def create_user(uow: UnitOfWork, *, caller: Caller, name: str, email: str,
         "name": name, "initials": initials or initials_of(name), "email": email,
         "role": role.value, "department_id": department_id,
         "sales_region_id": sales_region_id, "active": active,
-        "password_hash": None if password is None else hash_password(password),
+        "password_hash": None if password is None else await hash_password(password),
     }
     async with uow:
         org = caller.organization_id
@@ -105,7 +105,7 @@ async def update_user(uow: UnitOfWork, *, caller: Caller, user_id: int,
     if "role" in values:
         values["role"] = check_user_role(Role(values["role"])).value
     if "password" in values:
-        values["password_hash"] = hash_password(values.pop("password"))
+        values["password_hash"] = await hash_password(values.pop("password"))
     async with uow:
         org = caller.organization_id
         await uow.users.lock(org, user_id)

@@ -69,6 +69,7 @@ from salescore.domain.integrations.imports import (
     final_status,
 )
 from salescore.domain.listing import ListQuery, Page
+from salescore.repositories.integrations.import_batches import ImportBatchUnitOfWork
 from salescore.repositories.unit_of_work import BatchUnitOfWork, UnitOfWork
 from salescore.services.activities.activities import create_activity
 from salescore.services.customers.contacts import create_contact, upsert_contact
@@ -102,6 +103,8 @@ REQUIRED: dict[ImportResource, tuple[tuple[str, ...], ...]] = {
     ImportResource.OPPORTUNITIES: (("name",), ("customer_id", "customer_external_id")),
     ImportResource.ACTIVITIES: (("kind",), ("subject",)),
 }
+# The resources whose new records a batch stores set-wise (the others: row by row).
+_SET_WISE = frozenset({ImportResource.OPPORTUNITIES})
 # A column an import leaves aside: the errors file's, so that it can be sent back as it is.
 IGNORED = "error"
 # Tables whose records a row names by `name`.
@@ -311,7 +314,7 @@ async def run_import(sessions: Sessions, rules: RowRules, job: Import) -> Import
             await uow.imports.clear_failures(job.organization_id, job.id)
             await uow.commit()
     one_transaction = not resumes
-    whole = BatchUnitOfWork(sessions) if one_transaction else None
+    whole = ImportBatchUnitOfWork(sessions) if one_transaction else None
     status: ImportStatus | None = None
     error: dict[str, Any] | None = None
     rows_total: int | None = None
@@ -385,22 +388,25 @@ def _check_header(resource: ImportResource, columns: Sequence[str],
 
 
 async def _run_batch(sessions: Sessions, run: _Run, batch: list[InputRow],
-                     whole: BatchUnitOfWork | None) -> bool:
+                     whole: ImportBatchUnitOfWork | None) -> bool:
     """Write a batch (in `whole`'s transaction, or in one of its own that commits with
-    the progress); whether a cancel was asked for."""
-    uow = whole or BatchUnitOfWork(sessions)
+    the progress), set-wise where the resource allows, else row by row; whether a cancel
+    was asked for."""
+    uow = whole or ImportBatchUnitOfWork(sessions)
     if whole is None:
         await uow.open()
     committed = False
     try:
-        failed: list[FailedRow] = []
         resolved = await _references(uow, run, batch)
-        for row in batch:
-            outcome = await _write_row(uow, run, row, resolved)
-            if isinstance(outcome, FailedRow):
-                failed.append(outcome)
-                outcome = Outcome.FAILED
-            run.counts = run.counts.add(outcome)
+        outcomes = None
+        if run.job.resource in _SET_WISE:
+            outcomes = await _write_set_wise(uow, run, batch, resolved)
+        if outcomes is None:
+            outcomes = [await _write_row(uow, run, row, resolved) for row in batch]
+        failed = [outcome for outcome in outcomes if isinstance(outcome, FailedRow)]
+        for outcome in outcomes:
+            run.counts = run.counts.add(Outcome.FAILED if isinstance(outcome, FailedRow)
+                                        else outcome)
         await uow.flush()
         org, job_id = run.job.organization_id, run.job.id
         if whole is None:
@@ -417,6 +423,49 @@ async def _run_batch(sessions: Sessions, run: _Run, batch: list[InputRow],
     finally:
         if whole is None and not committed:
             await uow.close(commit=False)
+
+
+async def _write_set_wise(uow: ImportBatchUnitOfWork, run: _Run, batch: list[InputRow],
+                          resolved: "Resolved") -> "list[Outcome | FailedRow] | None":
+    """The batch through the same service functions, its new records stored set-wise
+    (repositories/integrations/import_batches.py), a row that changes a record there is
+    in a step of its own as `_write_row` writes it; None when storing the set failed in
+    the database (the batch is rolled back, to be written row by row)."""
+    job = run.job
+    parsed = [await _parse_row(uow, run, row, resolved) for row in batch]
+    existing = {key: ids[0] for key, ids in resolved.get("existing", {}).items()}
+    await uow.begin(job.organization_id,
+                    [item[0] for item in parsed if not isinstance(item, FailedRow)],
+                    owners=(job.default_owner_id, run.caller.user_id), existing=existing)
+    outcomes: list[Outcome | FailedRow] = []
+    try:
+        for row, item in zip(batch, parsed, strict=True):
+            if isinstance(item, FailedRow):
+                outcomes.append(item)
+            elif item[1] is not None and item[1] in existing:
+                uow.deferring = False
+                outcomes.append(await _store_row(uow, run, row, *item))
+            else:
+                uow.deferring = True
+                outcomes.append(await _defer_row(uow, run, row, *item))
+        await uow.write()
+    except (DomainError, DBAPIError, PostgresError) as error:
+        log.info("import %s: a batch could not be stored set-wise (%r); it is written row "
+                 "by row", job.id, error)
+        await uow.undo()
+        return None
+    return outcomes
+
+
+async def _defer_row(uow: ImportBatchUnitOfWork, run: _Run, row: InputRow,
+                     values: dict[str, Any], external_id: str | None) -> Outcome | FailedRow:
+    try:
+        created = await _WRITERS[run.job.resource](uow, run.caller, values, external_id)
+    except DomainError as error:
+        uow.drop_row()
+        return FailedRow(row.row, _errors_of(error), external_id, row.input)
+    uow.keep_row()
+    return Outcome.CREATED if created else Outcome.UPDATED
 
 
 Resolved = dict[str, dict[str, list[int]]]
@@ -537,6 +586,16 @@ def _default_owner(run: _Run, values: dict[str, Any], resolved: Resolved) -> Non
 
 async def _write_row(uow: BatchUnitOfWork, run: _Run, row: InputRow,
                      resolved: Resolved) -> Outcome | FailedRow:
+    parsed = await _parse_row(uow, run, row, resolved)
+    if isinstance(parsed, FailedRow):
+        return parsed
+    return await _store_row(uow, run, row, *parsed)
+
+
+async def _parse_row(uow: UnitOfWork, run: _Run, row: InputRow,
+                     resolved: Resolved) -> FailedRow | tuple[dict[str, Any], str | None]:
+    """The row's values as the API's route hands them to its service, and its external
+    id; or why it fails before any service sees it."""
     external_id = row.values.get("external_id")
     external_id = external_id if isinstance(external_id, str) else None
     if row.errors:
@@ -552,11 +611,20 @@ async def _write_row(uow: BatchUnitOfWork, run: _Run, row: InputRow,
         values = _resolve(run, row, resolved)
         await _resolve_stage(uow, run, values)
         _default_owner(run, values, resolved)
-        parsed = run.rules.values(job.resource, values, upsert=external_id is not None,
-                                  from_text=job.format is ImportFormat.CSV,
-                                  decimal_comma=run.reader.delimiter == ";")
+        return run.rules.values(job.resource, values, upsert=external_id is not None,
+                                from_text=job.format is ImportFormat.CSV,
+                                decimal_comma=run.reader.delimiter == ";"), external_id
+    except DomainError as error:
+        return FailedRow(row.row, _errors_of(error), external_id, row.input)
+
+
+async def _store_row(uow: BatchUnitOfWork, run: _Run, row: InputRow, values: dict[str, Any],
+                     external_id: str | None) -> Outcome | FailedRow:
+    """The row written by its service in a savepoint of its own."""
+    job = run.job
+    try:
         async with uow.step():
-            created = await _WRITERS[job.resource](uow, run.caller, parsed, external_id)
+            created = await _WRITERS[job.resource](uow, run.caller, values, external_id)
     except DomainError as error:
         return FailedRow(row.row, _errors_of(error), external_id, row.input)
     except (DBAPIError, PostgresError) as error:
