@@ -3,7 +3,7 @@
 Ids are reserved from the table's identity sequence first (`reserve_ids`), so that a batch
 knows each new record's id before anything is written (its events and follow-up tasks
 name it); `insert_rows` then sends every row as one array per column to one
-`INSERT … SELECT FROM unnest(…)`, with `OVERRIDING SYSTEM VALUE` for the reserved ids.
+`INSERT … SELECT FROM unnest(…)`, with `OVERRIDING SYSTEM VALUE` for reserved ids.
 Row triggers fire as for any insert (the history tables are kept by them). The columns'
 types come from the catalog, read once per table and process."""
 
@@ -30,8 +30,8 @@ async def reserve_ids(connection: Connection, table: str, count: int) -> list[in
 
 async def insert_rows(connection: Connection, table: str, columns: tuple[str, ...],
                       rows: Sequence[Sequence[Any]]) -> None:
-    """Insert `rows` (values in the order of `columns`, the reserved `id` among them) in
-    one statement."""
+    """Insert `rows` (values in the order of `columns`: the reserved `id` among them, or
+    left to the identity) in one statement."""
     if not rows:
         return
     key = (table, columns)

@@ -259,10 +259,11 @@ class BatchUnitOfWork(UnitOfWork):
         self._stepped = False
         await self.session.execute(text("SELECT 1"))  # takes the connection: BEGIN
 
-    async def flush(self) -> None:
-        """Write the events the steps kept, and the notifications they give."""
+    async def flush(self, *, store: bool = True) -> None:
+        """Write the events the steps kept, and the notifications they give; or, not to
+        `store` them (a run that will roll back), forget them."""
         kept, self._kept = self._kept, []
-        if kept:
+        if kept and store:
             await self.events.append(kept)
             await self.inbox.add([(organization_id, notification)
                                   for organization_id, actor, event in kept

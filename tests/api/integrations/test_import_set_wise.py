@@ -2,7 +2,9 @@
 leaves exactly what the API's create leaves: record, sellers, history, tasks, events and
 notifications; a batch the database refuses as a set is written row by row."""
 
+import asyncio
 import secrets
+from collections import Counter
 from typing import Any
 
 from fastapi import FastAPI
@@ -10,6 +12,7 @@ from httpx import AsyncClient
 from sqlalchemy import text
 
 from tests.api.integrations.import_support import errors_of, imported
+from tests.api.integrations.webhook_factories import deliveries, listening, make_endpoint
 from tests.factories import Tenant, make_user
 from tests.opportunity_factories import make_contact, make_list_item, make_world, sql
 
@@ -182,3 +185,42 @@ async def _stop_counting(app: FastAPI, log: str) -> None:
     await sql(app, f"DROP TRIGGER {log} ON opportunities")
     await sql(app, f"DROP FUNCTION {log}()")
     await sql(app, f"DROP TABLE {log}")
+
+
+async def test_a_batchs_events_keep_row_order_queue_their_webhooks_and_wake_the_workers(
+        client: AsyncClient, app: FastAPI, tenant: Tenant):
+    """A batch's events go in one statement: ids in the order of the rows, a delivery for
+    each endpoint that takes the type, and the workers woken."""
+    world = await make_world(app, tenant)
+    c = world.customer_id
+    created = await make_endpoint(client, tenant, event_types=["opportunity.created"])
+    everything = await make_endpoint(client, tenant)
+    paused = await make_endpoint(client, tenant, event_types=["opportunity.created"])
+    off = await client.patch(f"/v1/webhook-endpoints/{paused['id']}", headers=tenant.admin,
+                             json={"active": False})
+    assert off.status_code == 200, off.text
+    connection, heard = await listening(app)
+    try:
+        rows = "".join(f"Deal {i},{c},{i},2027-02-01\n" for i in range(30))
+        job = await imported(client, app, tenant,
+                             f"name,customer_id,amount,follow_up_date\n{rows}",
+                             resource="opportunities")
+        assert job["rows_created"] == 30
+        assert await asyncio.wait_for(heard.get(), 5) == ""
+    finally:
+        await connection.close()
+    made = await _rows(app, "SELECT aggregate_id, id FROM events WHERE organization_id = "
+                            ":org AND type = 'opportunity.created' ORDER BY id",
+                       org=tenant.organization_id)
+    names = await _rows(app, "SELECT id, name FROM opportunities WHERE organization_id = "
+                             ":org ORDER BY id", org=tenant.organization_id)
+    assert [r["aggregate_id"] for r in made] == [r["id"] for r in names]
+    assert [r["name"] for r in names] == [f"Deal {i}" for i in range(30)]
+    assert len(await deliveries(client, tenant, created["id"])) == 30
+    types = Counter(d["event_type"] for d in await deliveries(client, tenant,
+                                                              everything["id"]))
+    tasks = await sql(app, "SELECT count(*) FROM activities WHERE organization_id = :org",
+                      org=tenant.organization_id)
+    assert (types["opportunity.created"], types["activity.created"]) == (30, tasks)
+    assert tasks >= 30
+    assert await deliveries(client, tenant, paused["id"]) == []

@@ -10,17 +10,20 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from salescore.domain.activities.notifications import NewNotification, Notification
 from salescore.domain.listing import ListQuery, Page
 from salescore.repositories.activities.models import notifications as n
+from salescore.repositories.bulk import insert_rows
 from salescore.repositories.listing import fetch_page
-from salescore.repositories.prepared import Prepared, execute_many
+from salescore.repositories.prepared import Prepared, driver, execute_many
 
 LIST_COLUMNS: dict[str, ColumnElement[Any]] = {"id": n.c.id, "type": n.c.type,
                                                "opportunity_id": n.c.opportunity_id,
                                                "created_at": n.c.created_at}
 
 
-_ADD = Prepared.of(insert(n).inline().values(
-    {key: bindparam(key) for key in ("organization_id", "user_id", "type", "text",
-                                     "opportunity_id", "activity_id", "quote_id")}))
+_COLUMNS = ("organization_id", "user_id", "type", "text", "opportunity_id", "activity_id",
+            "quote_id")
+_ADD = Prepared.of(insert(n).inline().values({key: bindparam(key) for key in _COLUMNS}))
+# Fewer notifications than this go as one prepared statement each, in one round trip.
+_MANY = 16
 
 
 def _to_domain(row: Any) -> Notification:
@@ -32,8 +35,13 @@ class InboxRepository:
         self._session = session
 
     async def add(self, new: Sequence[tuple[int, NewNotification]]) -> None:
-        """Store (organization id, notification) pairs in one round trip."""
-        if new:
+        """Store (organization id, notification) pairs in one round trip (many in one
+        statement)."""
+        if len(new) >= _MANY:
+            await insert_rows(await driver(self._session), "notifications", _COLUMNS, [
+                (organization_id, x.user_id, x.type, x.text, x.opportunity_id,
+                 x.activity_id, x.quote_id) for organization_id, x in new])
+        elif new:
             await execute_many(self._session, _ADD, [
                 {"organization_id": organization_id, "user_id": x.user_id, "type": x.type,
                  "text": x.text, "opportunity_id": x.opportunity_id,

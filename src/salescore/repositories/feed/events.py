@@ -31,7 +31,7 @@ from sqlalchemy.types import UserDefinedType
 from salescore.domain.events import DomainEvent
 from salescore.repositories.feed.models import event_retention as retention
 from salescore.repositories.feed.models import events
-from salescore.repositories.prepared import Prepared, as_json, execute_many
+from salescore.repositories.prepared import Prepared, as_json, driver, execute_many
 
 
 class XID8(UserDefinedType[str]):
@@ -87,12 +87,7 @@ _COLUMNS = (events.c.id, cast(events.c.xact_id, Text).label("xact"), events.c.ty
 # notification that wakes the workers when there is one (repeats in a transaction are
 # sent once). An organization with no endpoint pays one probe of a partial index.
 DELIVERIES_CHANNEL = "salescore_deliveries"
-_APPEND = Prepared.of(text(f"""
-WITH event AS (
-    INSERT INTO events (organization_id, aggregate_type, aggregate_id, type, data, actor)
-    VALUES (:organization_id, :aggregate_type, :aggregate_id, :type,
-            CAST(:data AS jsonb), CAST(:actor AS jsonb))
-    RETURNING organization_id, id, type
+_QUEUED = f"""
 ), queued AS (
     INSERT INTO webhook_deliveries (organization_id, endpoint_id, event_id, event_type)
     SELECT event.organization_id, endpoint.id, event.id, event.type
@@ -102,8 +97,28 @@ WITH event AS (
     RETURNING 1
 )
 SELECT pg_notify('{DELIVERIES_CHANNEL}', '') FROM (SELECT 1 FROM queued LIMIT 1) AS any_queued
-""").bindparams(bindparam("aggregate_id", type_=BigInteger),
-                bindparam("organization_id", type_=BigInteger)))
+"""
+_APPEND = Prepared.of(text("""
+WITH event AS (
+    INSERT INTO events (organization_id, aggregate_type, aggregate_id, type, data, actor)
+    VALUES (:organization_id, :aggregate_type, :aggregate_id, :type,
+            CAST(:data AS jsonb), CAST(:actor AS jsonb))
+    RETURNING organization_id, id, type""" + _QUEUED).bindparams(
+    bindparam("aggregate_id", type_=BigInteger), bindparam("organization_id", type_=BigInteger)))
+# The same for many events at once (a bulk import's batch), one array a column; the ids
+# follow the order of the arrays.
+_APPEND_MANY = """
+WITH event AS (
+    INSERT INTO events (organization_id, aggregate_type, aggregate_id, type, data, actor)
+    SELECT organization_id, aggregate_type, aggregate_id, type, data, actor
+    FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::text[], $5::jsonb[], $6::jsonb[])
+        WITH ORDINALITY AS given (organization_id, aggregate_type, aggregate_id, type, data,
+                                  actor, n)
+    ORDER BY n
+    RETURNING organization_id, id, type""" + _QUEUED
+# Fewer events than this go as one prepared statement each, in one round trip.
+_MANY = 16
+
 
 
 def _to_stored(row: Any) -> StoredEvent:
@@ -120,6 +135,15 @@ class EventRepository:
 
     async def append(self, batch: Sequence[tuple[int, dict[str, Any], DomainEvent]]) -> None:
         """Write (organization id, actor, event) rows, in order."""
+        if len(batch) >= _MANY:
+            columns: list[list[Any]] = [[], [], [], [], [], []]
+            for organization_id, actor, e in batch:
+                for column, value in zip(columns, (
+                        organization_id, e.aggregate_type, e.aggregate_id, e.type,
+                        as_json(e.data), as_json(actor)), strict=True):
+                    column.append(value)
+            await (await driver(self._session)).execute(_APPEND_MANY, *columns)
+            return
         await execute_many(self._session, _APPEND, [
             {"organization_id": organization_id, "aggregate_type": e.aggregate_type,
              "aggregate_id": e.aggregate_id, "type": e.type, "data": as_json(e.data),

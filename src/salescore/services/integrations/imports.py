@@ -407,7 +407,7 @@ async def _run_batch(sessions: Sessions, run: _Run, batch: list[InputRow],
         for outcome in outcomes:
             run.counts = run.counts.add(Outcome.FAILED if isinstance(outcome, FailedRow)
                                         else outcome)
-        await uow.flush()
+        await uow.flush(store=not run.job.validate_only)  # events check nothing
         org, job_id = run.job.organization_id, run.job.id
         if whole is None:
             await uow.imports.add_failures(org, job_id, failed)
