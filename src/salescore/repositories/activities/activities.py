@@ -53,11 +53,11 @@ class ActivityRepository:
         """Ids for `count` activities to be stored by `add_many`."""
         return await reserve_ids(await driver(self._session), "activities", count)
 
-    async def add_many(self, new: Sequence[Activity]) -> None:
-        """Store new activities, whose ids `reserve_ids` gave, in one statement
+    async def add_many(self, new: Sequence[tuple[int, Activity]]) -> None:
+        """Store new activities, each with the id `reserve_ids` gave it, in one statement
         (repositories/bulk.py)."""
         await insert_rows(await driver(self._session), "activities", _BULK_COLUMNS, [
-            [n.organization_id, n.id, *_to_row(n).values()] for n in new])
+            [n.organization_id, new_id, *_to_row(n).values()] for new_id, n in new])
 
     async def get(self, organization_id: int, activity_id: int, *,
                   for_update: bool = False) -> Activity | None:

@@ -24,7 +24,7 @@ database (a taken external id, a reference deleted meanwhile) fails the whole ba
 caller rolls back to `begin()`'s savepoint (`undo()`) and writes the batch row by row."""
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select
@@ -86,8 +86,9 @@ class _Batch:
     list_items: dict[tuple[ListKind, int], ListItem | None] = field(default_factory=dict)
     opportunity_ids: _Reserve = field(default_factory=_Reserve)
     activity_ids: _Reserve = field(default_factory=_Reserve)
-    opportunities: list[Opportunity] = field(default_factory=list)
-    activities: list[Activity] = field(default_factory=list)
+    # New records with the ids they take (a record's own id is not yet set).
+    opportunities: list[tuple[int, Opportunity]] = field(default_factory=list)
+    activities: list[tuple[int, Activity]] = field(default_factory=list)
     kept: tuple[int, int] = (0, 0)
     events_kept: int = 0
 
@@ -174,7 +175,7 @@ class _Opportunities(OpportunityRepository):
             batch.opportunity_ids = _Reserve(await self.reserve_ids(_RESERVED))
             taken = batch.opportunity_ids.take(1)
             assert taken is not None
-        batch.opportunities.append(replace(opportunity, id=taken[0]))
+        batch.opportunities.append((taken[0], opportunity))
         return taken[0]
 
 
@@ -190,7 +191,7 @@ class _Activities(ActivityRepository):
             batch.activity_ids = _Reserve(await self.reserve_ids(max(_RESERVED, len(new))))
             taken = batch.activity_ids.take(len(new))
             assert taken is not None
-        batch.activities.extend(replace(a, id=i) for a, i in zip(new, taken, strict=True))
+        batch.activities.extend(zip(taken, new, strict=True))
         return taken
 
 

@@ -241,19 +241,20 @@ class OpportunityRepository:
         """Ids for `count` opportunities to be stored by `add_many`."""
         return await reserve_ids(await driver(self._session), "opportunities", count)
 
-    async def add_many(self, new: Sequence[Opportunity]) -> None:
-        """Store new opportunities, whose ids `reserve_ids` gave, with their sellers: one
-        statement a table (repositories/bulk.py). A taken external id fails them all."""
+    async def add_many(self, new: Sequence[tuple[int, Opportunity]]) -> None:
+        """Store new opportunities, each with the id `reserve_ids` gave it, and their
+        sellers: one statement a table (repositories/bulk.py). A taken external id fails
+        them all."""
         connection = await driver(self._session)
         try:
             await insert_rows(connection, "opportunities", _BULK_COLUMNS, [
-                [n.organization_id, n.id, *_to_row(n).values()] for n in new])
+                [n.organization_id, new_id, *_to_row(n).values()] for new_id, n in new])
         except UniqueViolationError:
             raise Conflict("an opportunity with one of these external ids exists already"
                            ) from None
         await insert_rows(connection, "opportunity_sellers", _BULK_SELLER_COLUMNS, [
-            (n.organization_id, n.id, s.user_id, as_percent(s.share), seq)
-            for n in new for seq, s in enumerate(n.sellers)])
+            (n.organization_id, new_id, s.user_id, as_percent(s.share), seq)
+            for new_id, n in new for seq, s in enumerate(n.sellers)])
 
     async def save(self, before: Opportunity, after: Opportunity) -> None:
         """Store what changed; the version moves on by one."""
