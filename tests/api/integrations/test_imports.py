@@ -235,6 +235,30 @@ async def test_the_errors_as_csv_can_be_fixed_and_sent_again(client: AsyncClient
     assert first["name"] == "=cmd" and "amount" in first["error"]
 
 
+async def test_a_semicolon_files_errors_come_back_with_semicolons_and_go_in_again(
+        client: AsyncClient, app: FastAPI, tenant: Tenant):
+    """A `;` file's failed rows are written with `;`, their decimal commas as sent: the file
+    fixed goes back as it is."""
+    world = await make_world(app, tenant)
+    c = world.customer_id
+    rows = f"name;customer_id;amount\nGood;{c};1234,50\nBad;{c};-1,25\nWorse;;7,00\n"
+    job = await imported(client, app, tenant, rows, resource="opportunities")
+    assert (job["rows_created"], job["rows_failed"]) == (1, 2)
+    response = await client.get(f"/v1/imports/{job['id']}/errors", params={"format": "csv"},
+                                headers=tenant.admin)
+    assert response.status_code == 200
+    lines = response.text.splitlines()
+    assert lines[0] == "name;customer_id;amount;error"
+    assert lines[1].startswith(f"Bad;{c};-1,25;") and lines[2].startswith("Worse;;7,00;")
+    fixed = response.text.replace("-1,25", "1,25").replace("Worse;;", f"Worse;{c};")
+    again = await imported(client, app, tenant, fixed, resource="opportunities")
+    assert (again["rows_created"], again["rows_failed"]) == (2, 0)
+    amounts = await sql(app, "SELECT string_agg(amount::text, ' ' ORDER BY amount) FROM "
+                             "opportunities WHERE organization_id = :org",
+                        org=tenant.organization_id)
+    assert amounts == "1.25 7.00 1234.50"
+
+
 async def test_ndjson_failed_rows_as_csv_take_their_keys_as_columns(
         client: AsyncClient, app: FastAPI, tenant: Tenant):
     lines = '{"name": ""}\n{"name": "Ok"}\n{"phone": "1", "name": "x", "colour": "red"}\n[]\n'

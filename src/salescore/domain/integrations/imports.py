@@ -91,6 +91,7 @@ class Import:
     default_owner_id: int | None
     bytes: int
     columns: tuple[str, ...] | None
+    delimiter: str | None  # a CSV file's, once its header is read
     rows_total: int | None
     counts: Counts
     error: dict[str, Any] | None

@@ -30,9 +30,9 @@ from salescore.repositories.listing import fetch_page
 
 IMPORTS_CHANNEL = "salescore_imports"
 _COLUMNS = """organization_id, id, resource, format, mode, validate_only, status, caller,
-    default_owner_id, bytes, columns, rows_total, rows_processed, rows_created, rows_updated,
-    rows_unchanged, rows_failed, error, cancel_requested, created_at, created_by,
-    started_at, finished_at"""
+    default_owner_id, bytes, columns, delimiter, rows_total, rows_processed, rows_created,
+    rows_updated, rows_unchanged, rows_failed, error, cancel_requested, created_at,
+    created_by, started_at, finished_at"""
 _ADD = text(f"""
 INSERT INTO imports (organization_id, resource, format, mode, validate_only, caller,
                      default_owner_id, idempotency_key, created_by)
@@ -50,7 +50,7 @@ _CHUNK = text("""INSERT INTO import_chunks (organization_id, import_id, seq, dat
 VALUES (:org, :id, :seq, :data)""")
 _UPLOADED = text("""UPDATE imports SET bytes = :bytes, rows_total = :rows_total
 WHERE organization_id = :org AND id = :id""")
-_COLUMNS_READ = text("""UPDATE imports SET columns = :columns
+_COLUMNS_READ = text("""UPDATE imports SET columns = :columns, delimiter = :delimiter
 WHERE organization_id = :org AND id = :id""")
 _READ_CHUNK = text("""SELECT data FROM import_chunks
 WHERE organization_id = :org AND import_id = :id AND seq = :seq""")
@@ -107,7 +107,8 @@ def _to_domain(row: Any) -> Import:
         mode=ImportMode(row.mode), validate_only=row.validate_only,
         status=ImportStatus(row.status), caller=row.caller,
         default_owner_id=row.default_owner_id, bytes=row.bytes,
-        columns=None if row.columns is None else tuple(row.columns), rows_total=row.rows_total,
+        columns=None if row.columns is None else tuple(row.columns),
+        delimiter=row.delimiter, rows_total=row.rows_total,
         counts=Counts(processed=row.rows_processed, created=row.rows_created,
                       updated=row.rows_updated, unchanged=row.rows_unchanged,
                       failed=row.rows_failed),
@@ -163,9 +164,11 @@ class ImportRepository:
         await self._session.execute(text(f"NOTIFY {IMPORTS_CHANNEL}"))
 
     async def set_columns(self, organization_id: int, import_id: int,
-                          columns: Sequence[str]) -> None:
+                          columns: Sequence[str], delimiter: str | None) -> None:
+        """The file's header, once read, and a CSV file's delimiter."""
         await self._session.execute(_COLUMNS_READ, {"org": organization_id, "id": import_id,
-                                                    "columns": list(columns)})
+                                                    "columns": list(columns),
+                                                    "delimiter": delimiter})
 
     async def chunk(self, organization_id: int, import_id: int, seq: int) -> bytes | None:
         """The file's `seq`-th chunk (from 0), None past its end."""

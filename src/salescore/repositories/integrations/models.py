@@ -1,6 +1,6 @@
 """Typed table models of the e-signature providers and their callbacks (migration 0009),
 of the outbound webhooks and the scheduled jobs (migration 0010), and of the imports
-(migration 0011)."""
+(migrations 0011 and 0012)."""
 
 from datetime import datetime
 from typing import Any
@@ -107,6 +107,7 @@ class ImportRow(Base):
     idempotency_key: Mapped[str | None] = mapped_column(Text)
     bytes: Mapped[int] = mapped_column(BigInteger)
     columns: Mapped[list[str] | None] = mapped_column(ARRAY(Text))
+    delimiter: Mapped[str | None] = mapped_column(Text)  # migration 0012
     rows_total: Mapped[int | None] = mapped_column(BigInteger)
     rows_processed: Mapped[int] = mapped_column(BigInteger)
     rows_created: Mapped[int] = mapped_column(BigInteger)

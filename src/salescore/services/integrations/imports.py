@@ -358,7 +358,9 @@ async def _batches(sessions: Sessions, run: _Run, *,
         if not checked and reader.columns is not None:
             _check_header(job.resource, reader.columns, run.rules.fields(job.resource))
             async with UnitOfWork(sessions) as uow:
-                await uow.imports.set_columns(job.organization_id, job.id, reader.columns)
+                await uow.imports.set_columns(
+                    job.organization_id, job.id, reader.columns,
+                    reader.delimiter if job.format is ImportFormat.CSV else None)
                 await uow.commit()
             checked = True
         for row in rows:

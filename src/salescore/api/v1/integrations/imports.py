@@ -11,9 +11,10 @@ Rules chosen where the contract is silent:
   the write scope of the import's resource (`customers:write` for customers and
   contacts, `opportunities:write`, `activities:write`), since an import writes those.
 - The errors file: `format=csv` gives the failed rows of a CSV import with the header it
-  had, or of an NDJSON import with the keys of its failed rows as columns, plus `error`
-  (each error as `field: message`, joined by `; `); `format=ndjson` gives each failed
-  row's object with an `error` key. A column or key named `error` is ignored by an
+  had and its delimiter (`;` stays `;`, the cells as they were sent), or of an NDJSON
+  import with the keys of its failed rows as columns, plus `error` (each error as
+  `field: message`, joined by `; `); `format=ndjson` gives each failed row's object with
+  an `error` key. A column or key named `error` is ignored by an
   import, so the errors file can be fixed and sent back as it is."""
 
 import csv
@@ -219,10 +220,11 @@ def _failed_rows_file(job: Import, fmt: ErrorsFormat, *, caller: Caller,
                                      ensure_ascii=False, default=str) + "\n"
             return
         columns = await _columns(job, pages())
-        yield _csv_line([*columns, "error"])
+        delimiter = job.delimiter or ","
+        yield _csv_line([*columns, "error"], delimiter)
         async for failed in pages():
             for f in failed:
-                yield _csv_line([*_cells(job, f, columns), _error_text(f)])
+                yield _csv_line([*_cells(job, f, columns), _error_text(f)], delimiter)
 
     media = "text/csv; charset=utf-8" if fmt is ErrorsFormat.CSV else "application/x-ndjson"
     return StreamingResponse(lines(), media_type=media, headers={
@@ -273,7 +275,7 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
-def _csv_line(cells: list[Any]) -> str:
+def _csv_line(cells: list[Any], delimiter: str) -> str:
     out = io.StringIO()
-    csv.writer(out).writerow(cells)
+    csv.writer(out, delimiter=delimiter).writerow(cells)
     return out.getvalue()
