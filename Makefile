@@ -7,7 +7,13 @@ PY := $(VENV)/bin/python
 SERVE_STAMP := $(VENV)/.installed-serve
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: install install-dev serve test lint unit openapi bench clean
+# The suite runs its test files on TEST_WORKERS processes (pytest-xdist, a file's tests
+# together), each with a database of its own; the fuzz run last, on its own: schemathesis
+# makes its tests as it goes, which xdist's workers cannot share out.
+TEST_WORKERS ?= 2
+FUZZ := tests/api/test_fuzz.py
+
+.PHONY: install install-dev serve test suite lint unit openapi bench clean
 
 $(PY):
 	python3 -m venv $(VENV)
@@ -34,8 +40,11 @@ lint: install-dev
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
 
-test: lint
-	$(PY) -m pytest
+test: lint suite
+
+suite: install-dev
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile --ignore $(FUZZ)
+	$(PY) -m pytest $(FUZZ)
 
 unit: install-dev
 	$(PY) -m pytest tests/domain
