@@ -10,7 +10,9 @@ DEV_STAMP := $(VENV)/.installed-dev
 # The suite runs its test files on TEST_WORKERS processes (pytest-xdist, a file's tests
 # together), each with a database of its own; the fuzz run last, on its own: schemathesis
 # makes its tests as it goes, which xdist's workers cannot share out.
-TEST_WORKERS ?= 2
+# Against a server given by SALESCORE_TEST_DATABASE_URL, one: the change feed holds back
+# events while any older transaction runs on the server, whatever its database.
+TEST_WORKERS ?= $(if $(SALESCORE_TEST_DATABASE_URL),1,2)
 FUZZ := tests/api/test_fuzz.py
 
 .PHONY: install install-dev serve test suite lint unit openapi bench clean

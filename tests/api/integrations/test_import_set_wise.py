@@ -224,3 +224,21 @@ async def test_a_batchs_events_keep_row_order_queue_their_webhooks_and_wake_the_
     assert (types["opportunity.created"], types["activity.created"]) == (30, tasks)
     assert tasks >= 30
     assert await deliveries(client, tenant, paused["id"]) == []
+
+
+async def test_atomic_100000_rows_with_one_bad_row_in_the_middle_write_nothing(
+        client: AsyncClient, app: FastAPI, tenant: Tenant):
+    """The suite's size of the issue's case (the bench runs 1,000,000)."""
+    world = await make_world(app, tenant)
+    c = world.customer_id
+    half = "".join(f"Deal {i},{c},{i}.50\n" for i in range(50_000))
+    tables = ("opportunities", "opportunity_sellers", "opportunity_history", "activities",
+              "events", "notifications")
+    count = "SELECT count(*) FROM {} WHERE organization_id = :org"
+    before = [await sql(app, count.format(t), org=tenant.organization_id) for t in tables]
+    job = await imported(client, app, tenant, f"name,customer_id,amount\n{half}Bad,{c},-1\n"
+                         f"{half}", resource="opportunities", mode="atomic")
+    assert (job["status"], job["rows_processed"], job["rows_failed"]) == ("failed", 100_001, 1)
+    assert [e["row"] for e in await errors_of(client, tenant, job["id"])] == [50_001]
+    assert [await sql(app, count.format(t), org=tenant.organization_id)
+            for t in tables] == before

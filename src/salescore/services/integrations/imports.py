@@ -409,7 +409,10 @@ async def _run_batch(sessions: Sessions, run: _Run, batch: list[InputRow],
         for outcome in outcomes:
             run.counts = run.counts.add(Outcome.FAILED if isinstance(outcome, FailedRow)
                                         else outcome)
-        await uow.flush(store=not run.job.validate_only)  # events check nothing
+        # Events check nothing: a run that will roll back (validate_only, or atomic with a
+        # row failed already) leaves them out.
+        await uow.flush(store=not (run.job.validate_only or (
+            run.job.mode is ImportMode.ATOMIC and run.counts.failed)))
         org, job_id = run.job.organization_id, run.job.id
         if whole is None:
             await uow.imports.add_failures(org, job_id, failed)
