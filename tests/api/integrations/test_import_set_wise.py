@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from httpx import AsyncClient
 from sqlalchemy import text
 
+from salescore.repositories.integrations.import_batches import ImportBatchUnitOfWork
 from tests.api.integrations.import_support import errors_of, imported
 from tests.api.integrations.webhook_factories import deliveries, listening, make_endpoint
 from tests.factories import Tenant, make_user
@@ -242,3 +243,19 @@ async def test_atomic_100000_rows_with_one_bad_row_in_the_middle_write_nothing(
     assert [e["row"] for e in await errors_of(client, tenant, job["id"])] == [50_001]
     assert [await sql(app, count.format(t), org=tenant.organization_id)
             for t in tables] == before
+
+
+async def test_a_batch_rolled_back_keeps_the_placing_lock(app: FastAPI, tenant: Tenant):
+    """The placing lock is taken before the batch's savepoint: rolling back to it leaves the
+    lock held, as the row-by-row writing that follows needs."""
+    uow = ImportBatchUnitOfWork(app.state.salescore.sessions)
+    await uow.open()
+    try:
+        await uow.begin(tenant.organization_id, [], owners=(), existing={})
+        await uow.undo()
+        held = (await uow.session.execute(text(
+            "SELECT count(*) FROM pg_locks WHERE pid = pg_backend_pid() "
+            "AND locktype = 'advisory' AND granted"))).scalar()
+    finally:
+        await uow.close(commit=False)
+    assert held == 1

@@ -267,8 +267,10 @@ class ImportBatchUnitOfWork(BatchUnitOfWork):
 
     async def begin(self, organization_id: int, rows: Iterable[dict[str, Any]], *,
                     owners: Iterable[int | None], existing: dict[str, int]) -> None:
-        """Start a set-wise batch: its savepoint, the organization, and the records the
-        `rows` (as the services will get them) and `owners` name."""
+        """Start a set-wise batch: the placing lock (before the savepoint, so that
+        `undo()` keeps it), the savepoint, the organization, and the records the `rows`
+        (as the services will get them) and `owners` name."""
+        await OpportunityRepository(self.session).hold_stages(organization_id)
         connection = await driver(self.session)
         await connection.execute(_SAVEPOINT)
         self.restart_steps()
