@@ -23,9 +23,9 @@ undo but what it kept, which `drop_row()` forgets. Whatever `write()` meets in t
 database (a taken external id, a reference deleted meanwhile) fails the whole batch: its
 caller rolls back to `begin()`'s savepoint (`undo()`) and writes the batch row by row."""
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -48,6 +48,7 @@ from salescore.repositories.sales.opportunities import OpportunityRepository
 from salescore.repositories.sales.processes import SalesProcessRepository
 from salescore.repositories.unit_of_work import BatchUnitOfWork
 
+R = TypeVar("R")
 _SAVEPOINT = "SAVEPOINT batch"
 _RELEASE = "RELEASE SAVEPOINT batch"
 _ROLLBACK_TO = "ROLLBACK TO SAVEPOINT batch"
@@ -96,11 +97,11 @@ class _Batch:
 class _References(ReferenceRepository):
     def __init__(self, session: AsyncSession, batch: _Batch) -> None:
         super().__init__(session)
-        self._batch = batch
+        self.batch = batch
 
     def _answer(self, values: dict[str, Any]) -> tuple[bool, str | None]:
         """(whether the preloaded records answer for `values`, the first missing field)."""
-        batch = self._batch
+        batch = self.batch
         for name in checked_fields(values):
             value = values[name]
             if value not in batch.asked.get(name, ()):
@@ -116,15 +117,15 @@ class _References(ReferenceRepository):
 
     async def missing(self, organization_id: int, values: dict[str, Any]) -> str | None:
         answered, missing = self._answer(values)
-        if organization_id != self._batch.organization_id or not answered:
+        if organization_id != self.batch.organization_id or not answered:
             return await super().missing(organization_id, values)
         return missing
 
     async def organization_and_missing(self, organization_id: int, values: dict[str, Any],
                                        ) -> tuple[Organization | None, str | None]:
         answered, missing = self._answer(values)
-        organization = self._batch.organization
-        if organization_id != self._batch.organization_id or not answered or (
+        organization = self.batch.organization
+        if organization_id != self.batch.organization_id or not answered or (
                 organization is None):
             return await super().organization_and_missing(organization_id, values)
         return organization, missing
@@ -133,12 +134,12 @@ class _References(ReferenceRepository):
 class _Opportunities(OpportunityRepository):
     def __init__(self, session: AsyncSession, batch: _Batch) -> None:
         super().__init__(session)
-        self._batch = batch
+        self.batch = batch
 
     async def pipeline(self, organization_id: int, process_id: int, *,
                        locked: bool = False) -> SalesProcess | None:
-        pipelines = self._batch.pipelines
-        if organization_id != self._batch.organization_id:
+        pipelines = self.batch.pipelines
+        if organization_id != self.batch.organization_id:
             return await super().pipeline(organization_id, process_id, locked=locked)
         if process_id not in pipelines:
             pipelines[process_id] = await super().pipeline(organization_id, process_id,
@@ -147,7 +148,7 @@ class _Opportunities(OpportunityRepository):
 
     async def pipeline_of_stage(self, organization_id: int, stage_id: int, *,
                                 locked: bool = False) -> SalesProcess | None:
-        batch = self._batch
+        batch = self.batch
         if organization_id != batch.organization_id:
             return await super().pipeline_of_stage(organization_id, stage_id, locked=locked)
         if stage_id not in batch.process_of_stage:
@@ -160,16 +161,16 @@ class _Opportunities(OpportunityRepository):
         return None if process_id is None else batch.pipelines[process_id]
 
     async def id_by_external_id(self, organization_id: int, external_id: str) -> int | None:
-        if organization_id != self._batch.organization_id:
+        if organization_id != self.batch.organization_id:
             return await super().id_by_external_id(organization_id, external_id)
-        return self._batch.existing.get(external_id)
+        return self.batch.existing.get(external_id)
 
     async def lock_external_id(self, organization_id: int, external_id: str) -> None:
-        if organization_id != self._batch.organization_id:
+        if organization_id != self.batch.organization_id:
             await super().lock_external_id(organization_id, external_id)
 
     async def add(self, opportunity: Opportunity) -> int:
-        batch = self._batch
+        batch = self.batch
         taken = batch.opportunity_ids.take(1)
         if taken is None:
             batch.opportunity_ids = _Reserve(await self.reserve_ids(_RESERVED))
@@ -182,10 +183,10 @@ class _Opportunities(OpportunityRepository):
 class _Activities(ActivityRepository):
     def __init__(self, session: AsyncSession, batch: _Batch) -> None:
         super().__init__(session)
-        self._batch = batch
+        self.batch = batch
 
     async def add(self, new: Sequence[Activity]) -> list[int]:
-        batch = self._batch
+        batch = self.batch
         taken = batch.activity_ids.take(len(new))
         if taken is None:
             batch.activity_ids = _Reserve(await self.reserve_ids(max(_RESERVED, len(new))))
@@ -198,12 +199,12 @@ class _Activities(ActivityRepository):
 class _Processes(SalesProcessRepository):
     def __init__(self, session: AsyncSession, batch: _Batch) -> None:
         super().__init__(session)
-        self._batch = batch
+        self.batch = batch
 
     async def default_candidates(self, organization_id: int,
                                  user_id: int | None) -> list[DefaultCandidate]:
-        candidates = self._batch.candidates
-        if organization_id != self._batch.organization_id:
+        candidates = self.batch.candidates
+        if organization_id != self.batch.organization_id:
             return await super().default_candidates(organization_id, user_id)
         if user_id not in candidates:
             candidates[user_id] = await super().default_candidates(organization_id, user_id)
@@ -213,15 +214,30 @@ class _Processes(SalesProcessRepository):
 class _ListItems(ListRepository):
     def __init__(self, session: AsyncSession, kind: ListKind, batch: _Batch) -> None:
         super().__init__(session, kind)
-        self._batch = batch
+        self.batch = batch
 
     async def get(self, organization_id: int, item_id: int) -> ListItem | None:
-        items, key = self._batch.list_items, (self._kind, item_id)
-        if organization_id != self._batch.organization_id:
+        items, key = self.batch.list_items, (self._kind, item_id)
+        if organization_id != self.batch.organization_id:
             return await super().get(organization_id, item_id)
         if key not in items:
             items[key] = await super().get(organization_id, item_id)
         return items[key]
+
+
+class _Deferring(Generic[R]):
+    """A repository of the unit of work: the batch's deferring kind while the unit of work
+    is `deferring` in a batch, else the plain one (made anew on each use: repositories
+    hold only the session)."""
+
+    def __init__(self, plain: Callable[[AsyncSession], R],
+                 deferring: Callable[[AsyncSession, _Batch], R]) -> None:
+        self._plain, self._deferring = plain, deferring
+
+    def __get__(self, uow: "ImportBatchUnitOfWork", owner: type | None = None) -> R:
+        if uow.deferring and uow.batch is not None:
+            return self._deferring(uow.session, uow.batch)
+        return self._plain(uow.session)
 
 
 class ImportBatchUnitOfWork(BatchUnitOfWork):
@@ -233,36 +249,17 @@ class ImportBatchUnitOfWork(BatchUnitOfWork):
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         super().__init__(sessions)
         self.deferring = False
-        self._batch: _Batch | None = None
+        self.batch: _Batch | None = None  # while a set-wise batch is written
 
     # The repositories a deferred create uses; the others are the unit of work's own.
-    @property
-    def references(self) -> ReferenceRepository:  # type: ignore[override]
-        if self.deferring and self._batch is not None:
-            return _References(self.session, self._batch)
-        return ReferenceRepository(self.session)
-
-    @property
-    def opportunities(self) -> OpportunityRepository:  # type: ignore[override]
-        if self.deferring and self._batch is not None:
-            return _Opportunities(self.session, self._batch)
-        return OpportunityRepository(self.session)
-
-    @property
-    def activities(self) -> ActivityRepository:  # type: ignore[override]
-        if self.deferring and self._batch is not None:
-            return _Activities(self.session, self._batch)
-        return ActivityRepository(self.session)
-
-    @property
-    def sales_processes(self) -> SalesProcessRepository:  # type: ignore[override]
-        if self.deferring and self._batch is not None:
-            return _Processes(self.session, self._batch)
-        return SalesProcessRepository(self.session)
+    references = _Deferring(ReferenceRepository, _References)
+    opportunities = _Deferring(OpportunityRepository, _Opportunities)
+    activities = _Deferring(ActivityRepository, _Activities)
+    sales_processes = _Deferring(SalesProcessRepository, _Processes)
 
     def lists(self, kind: ListKind) -> ListRepository:
-        if self.deferring and self._batch is not None:
-            return _ListItems(self.session, kind, self._batch)
+        if self.deferring and self.batch is not None:
+            return _ListItems(self.session, kind, self.batch)
         return super().lists(kind)
 
     async def begin(self, organization_id: int, rows: Iterable[dict[str, Any]], *,
@@ -294,34 +291,34 @@ class ImportBatchUnitOfWork(BatchUnitOfWork):
             rows_found = await self.session.execute(select(table.c.id).where(
                 table.c.organization_id == organization_id, table.c.id.in_(ids)))
             batch.found[name] = {r.id for r in rows_found}
-        self._batch = batch
+        self.batch = batch
 
     def keep_row(self) -> None:
         """The row's use case ended well: what it deferred stays for `write()`."""
-        assert self._batch is not None
-        self._batch.kept = (len(self._batch.opportunities), len(self._batch.activities))
+        assert self.batch is not None
+        self.batch.kept = (len(self.batch.opportunities), len(self.batch.activities))
 
     def drop_row(self) -> None:
         """The row's use case failed: forget what it deferred."""
-        batch = self._batch
+        batch = self.batch
         assert batch is not None
         del batch.opportunities[batch.kept[0]:]
         del batch.activities[batch.kept[1]:]
 
     async def write(self) -> None:
         """Store what the batch's rows deferred, and release the batch's savepoint."""
-        batch = self._batch
+        batch = self.batch
         assert batch is not None
         self.deferring = False
         await self.opportunities.add_many(batch.opportunities)
         await self.activities.add_many(batch.activities)
         await (await driver(self.session)).execute(_RELEASE)
-        self._batch = None
+        self.batch = None
         self.restart_steps()
 
     async def undo(self) -> None:
         """Roll the batch back to `begin()`, its events dropped with it."""
-        batch, self._batch = self._batch, None
+        batch, self.batch = self.batch, None
         self.deferring = False
         await (await driver(self.session)).execute(_ROLLBACK_TO)
         self.restart_steps(drop_events_after=None if batch is None else batch.events_kept)
